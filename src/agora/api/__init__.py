@@ -1,0 +1,1 @@
+"""The REST API edge: middleware, error mapping, docs and health endpoints."""

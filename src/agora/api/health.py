@@ -1,0 +1,37 @@
+"""Liveness (the process answers) and readiness (every configured dependency answers)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from agora.platform.health import HealthChecks
+from agora.platform.http import envelope
+from agora.platform.http.dependencies import registry
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", summary="Liveness: the process is up")
+async def live() -> Response:
+    return envelope.ok({"status": "ok"})
+
+
+@router.get(
+    "/ready",
+    summary="Readiness: every configured dependency answers",
+    responses={503: {"description": "A dependency is unavailable; the body names it."}},
+)
+async def ready(request: Request) -> Response:
+    results = await registry(request).get(HealthChecks).run()
+    checks = {r.name: r.as_dict() for r in results}
+    failing = sorted(r.name for r in results if not r.ok)
+    if failing:
+        return envelope.error(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "Not ready: " + ", ".join(failing) + " unavailable.",
+            {"failing": failing, "checks": checks},
+            headers={"Retry-After": "5"},
+        )
+    return envelope.ok({"status": "ok", "checks": checks})

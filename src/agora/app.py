@@ -1,0 +1,89 @@
+"""``create_app``: the FastAPI application with routers, middleware and error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from agora import __version__
+from agora.api import docs, health
+from agora.api.errors import install_error_handlers
+from agora.api.middleware import RequestContextMiddleware
+from agora.bootstrap import Container, build_container
+from agora.catalog.api import router as catalog_router
+from agora.identity.api import router as identity_router
+from agora.ordering.api import router as ordering_router
+from agora.payments.api import router as payments_router
+from agora.platform.logging import configure_logging
+from agora.platform.settings import Settings, load_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Agora's REST API. Every response uses one envelope:
+`{"success": true, "data": ..., "meta": {"request_id", "timestamp", "version"}}` or
+`{"success": false, "errors": {"code", "message", "details"}, "meta": {...}}`.
+Money is `{"amount": <integer minor units>, "currency": "EUR"}`; identifiers are UUIDs;
+timestamps are UTC ISO 8601. Authenticate with `Authorization: Bearer <access_token>`.
+"""
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the app; with no ``container`` one is built at startup and closed at shutdown."""
+    settings = settings or (container.settings if container else load_settings())
+    configure_logging(settings.log_level, settings.log_format)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        built = container or await build_container(settings)
+        app.state.registry = built.registry
+        app.state.container = built
+        try:
+            yield
+        finally:
+            if owned:
+                await built.close()
+
+    app = FastAPI(
+        title="Agora",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=ORJSONResponse,
+    )
+    if container is not None:
+        # Tests drive the app without a lifespan: make services available right away.
+        app.state.registry = container.registry
+        app.state.container = container
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(docs.router)
+    app.mount("/docs/static", docs.docs_static, name="docs-static")
+    for router in (identity_router, catalog_router, ordering_router, payments_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+            max_age=600,
+        )
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
+        hsts=settings.is_production,
+    )
+    return app

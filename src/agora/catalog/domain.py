@@ -1,0 +1,3 @@
+"""domain of the catalog context."""
+
+from __future__ import annotations

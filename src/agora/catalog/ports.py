@@ -1,0 +1,3 @@
+"""ports of the catalog context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""schemas of the catalog context."""
+
+from __future__ import annotations

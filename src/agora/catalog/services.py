@@ -1,0 +1,3 @@
+"""services of the catalog context."""
+
+from __future__ import annotations

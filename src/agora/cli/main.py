@@ -1,0 +1,79 @@
+"""Entry point of the ``agora`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from agora.cli import accounts, seed
+from agora.cli.runtime import console, settings_or_exit
+from agora.platform.migrations import upgrade
+
+app = typer.Typer(
+    name="agora",
+    help="Agora commerce platform: serve the API, migrate the database, seed demo data.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.command("seed")(seed.seed)
+app.command("create-admin")(accounts.create_admin)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Option(help="Target revision")] = "head",
+) -> None:
+    """Bring the database schema up to date (safe to run repeatedly)."""
+    settings = settings_or_exit()
+    upgrade(settings.database_url, revision)
+    console.print(f"[green]database at {revision}[/] ({_describe(settings.database_url)})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (AGORA_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (AGORA_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (AGORA_WORKERS)")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
+) -> None:
+    """Serve the REST API (and, later, the web UI) with uvicorn."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]Agora[/] on {base}  ({_describe(settings.database_url)})")
+    console.print(f"  API:        {base}/api/v1/products")
+    console.print(f"  API docs:   {base}/docs")
+    console.print(f"  Health:     {base}/health/ready")
+    if not settings.is_production:
+        console.print(
+            f"  Demo login: {settings.demo_customer_email} / "
+            f"{settings.demo_customer_password.get_secret_value()}"
+        )
+    uvicorn.run(
+        "agora.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else workers,
+        reload=reload,
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+        lifespan="on",
+    )
+
+
+def _describe(database_url: str) -> str:
+    if database_url.startswith("sqlite"):
+        return "SQLite " + database_url.split(":///", 1)[1]
+    return "PostgreSQL " + database_url.rsplit("@", 1)[-1]
+
+
+if __name__ == "__main__":
+    app()

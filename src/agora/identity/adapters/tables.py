@@ -1,0 +1,3 @@
+"""SQLAlchemy tables owned by the identity context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""domain of the identity context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""ports of the identity context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""schemas of the identity context."""
+
+from __future__ import annotations

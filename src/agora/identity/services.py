@@ -1,0 +1,3 @@
+"""services of the identity context."""
+
+from __future__ import annotations

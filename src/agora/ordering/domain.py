@@ -1,0 +1,3 @@
+"""domain of the ordering context."""
+
+from __future__ import annotations

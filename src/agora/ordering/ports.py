@@ -1,0 +1,3 @@
+"""ports of the ordering context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""schemas of the ordering context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""services of the ordering context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""SQLAlchemy tables owned by the payments context."""
+
+from __future__ import annotations

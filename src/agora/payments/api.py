@@ -1,0 +1,7 @@
+"""REST routes of the payments context: parse, call a service, render. No SQL, no policy."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,3 @@
+"""domain of the payments context."""
+
+from __future__ import annotations

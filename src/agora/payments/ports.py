@@ -1,0 +1,3 @@
+"""ports of the payments context."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""schemas of the payments context."""
+
+from __future__ import annotations

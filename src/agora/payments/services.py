@@ -1,0 +1,3 @@
+"""services of the payments context."""
+
+from __future__ import annotations

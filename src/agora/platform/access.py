@@ -1,0 +1,77 @@
+"""Who is acting, and what their role lets them do.
+
+The permission matrix lives here so that every service checks the same rules; routes
+only pass the principal along. ``docs/security.md`` documents the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from agora.platform.errors import AuthenticationError, PermissionDeniedError
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    CATALOG_WRITE = "catalog:write"
+    CATALOG_READ_UNPUBLISHED = "catalog:read_unpublished"
+    ORDERS_MANAGE = "orders:manage"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+
+
+_STAFF = frozenset(
+    {Permission.CATALOG_WRITE, Permission.CATALOG_READ_UNPUBLISHED, Permission.ORDERS_MANAGE}
+)
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CUSTOMER: frozenset(),
+    Role.STAFF: _STAFF,
+    Role.ADMIN: _STAFF | {Permission.USERS_MANAGE, Permission.AUDIT_READ},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated actor: a user acting with a role."""
+
+    user_id: UUID
+    role: Role
+    session_id: UUID | None = None
+    permissions: frozenset[Permission] = field(default=frozenset())
+
+    @classmethod
+    def for_user(cls, user_id: UUID, role: Role, session_id: UUID | None = None) -> Principal:
+        return cls(user_id, role, session_id, PERMISSIONS[role])
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: Permission) -> None:
+        if permission not in self.permissions:
+            raise PermissionDeniedError(required=permission.value)
+
+
+def require_principal(principal: Principal | None) -> Principal:
+    if principal is None:
+        raise AuthenticationError()
+    return principal
+
+
+def can(principal: Principal | None, permission: Permission) -> bool:
+    return principal is not None and principal.can(permission)
+
+
+class Authenticator(Protocol):
+    """Turns a bearer credential into a principal; implemented by the identity context."""
+
+    async def authenticate(self, credential: str) -> Principal:
+        """Return the principal, or raise ``AuthenticationError``."""
+        ...

@@ -1,0 +1,54 @@
+"""Readiness checks for every configured dependency, run concurrently with a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+Check = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    name: str
+    ok: bool
+    duration_ms: float
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "status": "ok" if self.ok else "unavailable",
+            "duration_ms": self.duration_ms,
+        }
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+@dataclass
+class HealthChecks:
+    timeout_seconds: float = 3.0
+    checks: dict[str, Check] = field(default_factory=dict)
+
+    def add(self, name: str, check: Check) -> None:
+        self.checks[name] = check
+
+    async def run(self) -> list[CheckResult]:
+        return list(await asyncio.gather(*(self._one(n, c) for n, c in self.checks.items())))
+
+    async def _one(self, name: str, check: Check) -> CheckResult:
+        started = time.perf_counter()
+        try:
+            await asyncio.wait_for(check(), self.timeout_seconds)
+        except TimeoutError:
+            return CheckResult(name, False, _ms(started), "timed out")
+        except Exception as exc:  # any failure means "not ready"; the type is the message
+            return CheckResult(name, False, _ms(started), type(exc).__name__)
+        return CheckResult(name, True, _ms(started))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every context's router: the envelope, schemas and dependencies."""

@@ -1,0 +1,88 @@
+"""FastAPI dependencies shared by routers: services, the principal, pagination.
+
+Routers declare what they need with these ``Annotated`` aliases; nothing here knows
+which adapters stand behind a service (the composition root decides).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from agora.platform.access import Authenticator, Principal
+from agora.platform.errors import AuthenticationError
+from agora.platform.registry import ServiceRegistry
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def registry(request: Request) -> ServiceRegistry:
+    found: ServiceRegistry = request.app.state.registry
+    return found
+
+
+def use(kind: type[T]) -> Callable[[Request], T]:
+    """A dependency that yields the service of type ``kind`` from the registry."""
+
+    def dependency(request: Request) -> T:
+        return registry(request).get(kind)
+
+    dependency.__name__ = f"use_{kind.__name__}"
+    return dependency
+
+
+async def optional_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal | None:
+    credential = bearer.credentials if bearer is not None else api_key
+    if credential is None:
+        if request.headers.get("authorization"):
+            raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
+        return None
+    principal = await registry(request).get(Authenticator).authenticate(credential)  # type: ignore[type-abstract]
+    request.state.principal = principal
+    return principal
+
+
+async def required_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise AuthenticationError()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(required_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page: int
+    page_size: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=100_000, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, at most {MAX_PAGE_SIZE}")
+    ] = 20,
+) -> PageParams:
+    return PageParams(page, page_size)
+
+
+Page = Annotated[PageParams, Depends(page_params)]

@@ -1,0 +1,143 @@
+"""Settings from ``AGORA_*`` environment variables and an optional ``.env`` file.
+
+Every setting has an embedded default, so a fresh clone runs with nothing configured;
+production refuses the development secret. Settings are built once, in the composition
+root or the CLI, never at import time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Deliberately public: it only signs development tokens; production refuses to start with it.
+DEFAULT_SECRET = "agora-development-secret-change-me-0000000000000000"  # noqa: S105
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """A setting is malformed; the message names each offending variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AGORA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    public_url: str | None = None
+
+    database_url: str = "sqlite+aiosqlite:///var/agora.db"
+    database_pool_size: int = Field(10, ge=1, le=200)
+    database_max_overflow: int = Field(10, ge=0, le=200)
+    database_pool_timeout: float = Field(10.0, gt=0)
+    database_echo: bool = False
+    sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+    redis_url: str | None = None
+    broker_url: str | None = None
+
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    jwt_issuer: str = "agora"
+    jwt_audience: str = "agora-api"
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
+    refresh_token_ttl_days: int = Field(30, ge=1, le=365)
+    # argon2id, OWASP password storage cheat sheet minimum: m=19 MiB, t=2, p=1.
+    password_hash_memory_kib: int = Field(19_456, ge=8)
+    password_hash_time_cost: int = Field(2, ge=1)
+    password_hash_parallelism: int = Field(1, ge=1)
+
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_format: str = Field("json", pattern="^(json|console)$")
+    access_log: bool = True
+
+    seed_products: int = Field(200, ge=0, le=1_000_000)
+    demo_customer_email: str = "demo@agora.example"
+    demo_customer_password: SecretStr = SecretStr("demo-shopper-2026")
+    currency: str = Field("EUR", pattern="^[A-Z]{3}$")
+    payment_webhook_secret: SecretStr = SecretStr("whsec_agora_test_provider")
+    idempotency_ttl_hours: int = Field(24, ge=1)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+asyncpg://" + value[len(prefix) :]
+        if value.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
+        if not value.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            raise ValueError("must be a postgresql:// or sqlite:/// URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _production_needs_real_secret(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == DEFAULT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "AGORA_SECRET_KEY must be set to a random value of at least 32 "
+                    "characters in production"
+                )
+            if "*" in self.cors_origins:
+                raise ValueError("AGORA_CORS_ORIGINS may not be '*' in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's report into one readable ``SettingsError``."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"AGORA_{field.upper()}" if error["loc"] else "settings"
+            lines.append(f"  {name}: {error['msg']}")
+        raise SettingsError("Invalid configuration:\n" + "\n".join(lines)) from None
