@@ -1,3 +1,121 @@
-"""domain of the identity context."""
+"""Identity domain: users, refresh-token sessions and the rules around them (pure Python).
+
+A *session* is a family of refresh tokens: login starts one, every refresh rotates the
+token inside it, and presenting a token that was already rotated means it leaked, so
+the whole family is revoked (reuse detection).
+"""
 
 from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from agora.platform.access import Role
+from agora.platform.errors import AuthenticationError
+from agora.platform.events import DomainEvent
+
+__all__ = [
+    "InvalidCredentialsError",
+    "RefreshToken",
+    "Role",
+    "TokenPair",
+    "User",
+    "hash_refresh_token",
+    "new_refresh_token",
+    "user_registered",
+]
+
+MAX_NAME_LENGTH = 100
+MAX_EMAIL_LENGTH = 254
+REFRESH_TOKEN_BYTES = 32
+
+
+class InvalidCredentialsError(AuthenticationError):
+    """Wrong email or password; deliberately silent about which one (and about inactive users)."""
+
+    code = "INVALID_CREDENTIALS"
+    default_message = "The email or password is incorrect."
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UUID
+    email: str
+    name: str
+    password_hash: str
+    role: Role
+    is_active: bool
+    email_verified_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def renamed(self, name: str, now: datetime) -> User:
+        return replace(self, name=name, updated_at=now, version=self.version + 1)
+
+    def with_role(self, role: Role, now: datetime) -> User:
+        return replace(self, role=role, updated_at=now, version=self.version + 1)
+
+    def deactivated(self, now: datetime) -> User:
+        return replace(self, is_active=False, updated_at=now, version=self.version + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshToken:
+    """One stored refresh token; only its SHA-256 is kept, never the token itself."""
+
+    id: UUID
+    user_id: UUID
+    family_id: UUID
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    user_agent: str | None = None
+    ip: str | None = None
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    @property
+    def was_used(self) -> bool:
+        return self.used_at is not None
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - a token type, not a secret
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh opaque token (256 random bits) and the hash under which it is stored."""
+    token = secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+    return token, hash_refresh_token(token)
+
+
+def hash_refresh_token(token: str) -> str:
+    # A plain SHA-256 suffices: the token is high-entropy, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def user_registered(user: User) -> DomainEvent:
+    return DomainEvent(
+        name="identity.UserRegistered",
+        aggregate_id=user.id,
+        payload={"user_id": str(user.id), "email": user.email, "role": user.role.value},
+    )

@@ -1,3 +1,97 @@
-"""ports of the identity context."""
+"""Ports of the identity context: what its services need from the outside world."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from agora.identity.domain import RefreshToken, User
+from agora.platform.access import Role
+from agora.platform.unit_of_work import UnitOfWork
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Insert; raises ``AlreadyExistsError`` when the email is taken."""
+        ...
+
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def update(self, user: User, expected_version: int) -> None:
+        """Write ``user`` if the stored version is still ``expected_version``.
+
+        Raises ``StaleVersionError`` otherwise.
+        """
+        ...
+
+    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        """Mark an unused, unrevoked token used; False when someone else got there first."""
+        ...
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None: ...
+
+    async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None: ...
+
+
+class IdentityUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+
+IdentityUnitOfWorkFactory = Callable[..., IdentityUnitOfWork]
+"""Called as ``factory()`` for a writing unit or ``factory(read_only=True)`` for a query."""
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing; the async methods keep the event loop free."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """True when ``password`` matches; never raises for a mismatch or a bad hash."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters than the current ones."""
+        ...
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash of a random password with the current parameters, for equal-time failures."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: UUID
+    role: Role
+    session_id: UUID
+
+
+class AccessTokens(Protocol):
+    """Issues and verifies short-lived signed access tokens."""
+
+    @property
+    def ttl_seconds(self) -> int: ...
+
+    def issue(self, user_id: UUID, role: Role, session_id: UUID) -> str: ...
+
+    def verify(self, token: str) -> AccessClaims:
+        """Return the claims, or raise ``AuthenticationError`` for any defect."""
+        ...

@@ -1,3 +1,287 @@
-"""services of the identity context."""
+"""Identity use cases: register, log in, refresh, log out, profile, roles.
+
+Password hashing is slow by design, so it always runs *outside* a writing transaction
+(on SQLite a writing unit holds the database write lock).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
+
+from agora.identity.domain import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    InvalidCredentialsError,
+    RefreshToken,
+    TokenPair,
+    User,
+    hash_refresh_token,
+    new_refresh_token,
+    user_registered,
+)
+from agora.identity.password_policy import PasswordPolicy
+from agora.identity.ports import (
+    AccessTokens,
+    IdentityUnitOfWork,
+    IdentityUnitOfWorkFactory,
+    PasswordHasher,
+)
+from agora.platform.access import Principal, Role
+from agora.platform.clock import utcnow
+from agora.platform.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    NotFoundError,
+    ValidationError,
+)
+from agora.platform.ids import new_id
+
+MAX_USER_AGENT = 255
+MAX_IP = 45
+
+
+class InvalidRefreshTokenError(AuthenticationError):
+    code = "INVALID_REFRESH_TOKEN"
+    default_message = "The refresh token is invalid, expired or revoked; log in again."
+
+
+def normalise_email(email: str) -> str:
+    """Trimmed, lower-cased and syntactically valid; ``ValidationError`` otherwise."""
+    candidate = email.strip()
+    if not candidate or len(candidate) > MAX_EMAIL_LENGTH:
+        raise ValidationError("Enter a valid email address.", field="email")
+    try:
+        valid = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"Enter a valid email address: {exc}", field="email") from None
+    return valid.normalized.lower()
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > MAX_NAME_LENGTH or not cleaned.isprintable():
+        raise ValidationError(
+            f"The name must be 1 to {MAX_NAME_LENGTH} printable characters.", field="name"
+        )
+    return cleaned
+
+
+@dataclass
+class IdentityService:
+    uow: IdentityUnitOfWorkFactory
+    hasher: PasswordHasher
+    tokens: AccessTokens
+    policy: PasswordPolicy
+    refresh_ttl: timedelta
+
+    # -- accounts -------------------------------------------------------------------
+
+    async def register(self, email: str, password: str, name: str) -> User:
+        """Self-service sign-up: always a customer."""
+        return await self.create_user(email=email, password=password, name=name, role=Role.CUSTOMER)
+
+    async def create_user(self, *, email: str, password: str, name: str, role: Role) -> User:
+        email = normalise_email(email)
+        name = clean_name(name)
+        self.policy.check(password, email=email, name=name)
+        async with self.uow(read_only=True) as uow:
+            if await uow.users.get_by_email(email) is not None:
+                raise _email_taken()
+        password_hash = await self.hasher.hash(password)
+        now = utcnow()
+        user = User(
+            id=new_id(),
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            role=role,
+            is_active=True,
+            email_verified_at=None,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.uow() as uow:
+            await uow.users.add(user)  # raises AlreadyExistsError if a concurrent sign-up won
+            uow.record(user_registered(user))
+            await uow.commit()
+        return user
+
+    async def find_by_email(self, email: str) -> User | None:
+        """For operators (CLI, seed): look an account up by its email in any spelling."""
+        async with self.uow(read_only=True) as uow:
+            return await uow.users.get_by_email(normalise_email(email))
+
+    async def set_role(self, email: str, role: Role) -> User:
+        """Change a user's role (operators and admins); takes effect at the next refresh."""
+        email = normalise_email(email)
+        async with self.uow() as uow:
+            user = await uow.users.get_by_email(email)
+            if user is None:
+                raise NotFoundError("No user has this email address.", field="email")
+            if user.role is not role:
+                changed = user.with_role(role, utcnow())
+                await uow.users.update(changed, expected_version=user.version)
+                user = changed
+            await uow.commit()
+        return user
+
+    async def deactivate(self, email: str) -> User:
+        """Block the account: no login, every session revoked at once."""
+        email = normalise_email(email)
+        now = utcnow()
+        async with self.uow() as uow:
+            user = await uow.users.get_by_email(email)
+            if user is None:
+                raise NotFoundError("No user has this email address.", field="email")
+            changed = user.deactivated(now)
+            await uow.users.update(changed, expected_version=user.version)
+            await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            await uow.commit()
+        return changed
+
+    # -- sessions ---------------------------------------------------------------------
+
+    async def login(
+        self, email: str, password: str, user_agent: str | None = None, ip: str | None = None
+    ) -> TokenPair:
+        try:
+            email = normalise_email(email)
+        except ValidationError:
+            email = ""
+        user: User | None = None
+        if email:
+            async with self.uow(read_only=True) as uow:
+                user = await uow.users.get_by_email(email)
+        if user is None:
+            # Same work as for a real account, so timing does not reveal registrations.
+            await self.hasher.verify(self.hasher.dummy_hash, password)
+            raise InvalidCredentialsError()
+        if not await self.hasher.verify(user.password_hash, password) or not user.is_active:
+            raise InvalidCredentialsError()
+        new_hash = None
+        if self.hasher.needs_rehash(user.password_hash):
+            new_hash = await self.hasher.hash(password)
+        family_id = new_id()
+        async with self.uow() as uow:
+            if new_hash is not None:
+                await uow.users.set_password_hash(user.id, new_hash)
+            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip)
+            await uow.commit()
+        return self._pair(user, family_id, refresh)
+
+    async def refresh(
+        self, refresh_token: str, user_agent: str | None = None, ip: str | None = None
+    ) -> TokenPair:
+        """Rotate: the presented token is used up and a new one is issued in its family.
+
+        A token presented a second time means it was copied: the whole family is
+        revoked (the legitimate client must log in again) and the answer is 401.
+        """
+        now = utcnow()
+        token_hash = hash_refresh_token(refresh_token)
+        async with self.uow() as uow:
+            stored = await uow.refresh_tokens.get_by_hash(token_hash)
+            if stored is None or stored.is_revoked or stored.is_expired(now):
+                raise InvalidRefreshTokenError()
+            if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
+                await uow.refresh_tokens.revoke_family(stored.family_id, now)
+                await uow.commit()
+                raise InvalidRefreshTokenError()
+            user = await uow.users.get(stored.user_id)
+            if user is None or not user.is_active:
+                await uow.refresh_tokens.revoke_family(stored.family_id, now)
+                await uow.commit()
+                raise InvalidRefreshTokenError()
+            refresh = await self._issue_refresh(uow, user.id, stored.family_id, user_agent, ip)
+            await uow.commit()
+        return self._pair(user, stored.family_id, refresh)
+
+    async def logout(self, refresh_token: str) -> None:
+        """Revoke the session the token belongs to; unknown tokens are ignored (idempotent)."""
+        token_hash = hash_refresh_token(refresh_token)
+        async with self.uow() as uow:
+            stored = await uow.refresh_tokens.get_by_hash(token_hash)
+            if stored is None:
+                return
+            await uow.refresh_tokens.revoke_family(stored.family_id, utcnow())
+            await uow.commit()
+
+    # -- profile ------------------------------------------------------------------------
+
+    async def get_profile(self, principal: Principal) -> User:
+        async with self.uow(read_only=True) as uow:
+            user = await uow.users.get(principal.user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationError()
+        return user
+
+    async def update_profile(
+        self, principal: Principal, *, name: str | None = None, expected_version: int | None = None
+    ) -> User:
+        """Change the caller's own profile; only the name is theirs to change."""
+        async with self.uow() as uow:
+            user = await uow.users.get(principal.user_id)
+            if user is None or not user.is_active:
+                raise AuthenticationError()
+            base_version = user.version if expected_version is None else expected_version
+            if name is not None:
+                changed = user.renamed(clean_name(name), utcnow())
+                # Bump from the version the client saw, so a stale write is refused.
+                await uow.users.update(changed, expected_version=base_version)
+                user = changed
+            await uow.commit()
+        return user
+
+    # -- internals ----------------------------------------------------------------------
+
+    async def _issue_refresh(
+        self,
+        uow: IdentityUnitOfWork,
+        user_id: UUID,
+        family_id: UUID,
+        user_agent: str | None,
+        ip: str | None,
+    ) -> str:
+        token, token_hash = new_refresh_token()
+        now = utcnow()
+        await uow.refresh_tokens.add(
+            RefreshToken(
+                id=new_id(),
+                user_id=user_id,
+                family_id=family_id,
+                token_hash=token_hash,
+                created_at=now,
+                expires_at=now + self.refresh_ttl,
+                user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
+                ip=(ip or None) and ip[:MAX_IP],
+            )
+        )
+        return token
+
+    def _pair(self, user: User, family_id: UUID, refresh: str) -> TokenPair:
+        access = self.tokens.issue(user.id, user.role, family_id)
+        return TokenPair(access, refresh, self.tokens.ttl_seconds)
+
+
+class TokenAuthenticator:
+    """The platform ``Authenticator``: a bearer access token -> a principal.
+
+    Stateless on purpose: no database read per request. An access token lives at most
+    ``access_token_ttl_seconds`` (15 minutes); deactivation and logout revoke the
+    refresh tokens, so a blocked user loses access when the current token expires.
+    """
+
+    def __init__(self, tokens: AccessTokens) -> None:
+        self._tokens = tokens
+
+    async def authenticate(self, credential: str) -> Principal:
+        claims = self._tokens.verify(credential)
+        return Principal.for_user(claims.user_id, claims.role, claims.session_id)
+
+
+def _email_taken() -> AlreadyExistsError:
+    return AlreadyExistsError("An account with this email address already exists.", field="email")

@@ -1,0 +1,129 @@
+"""In-memory fakes of the identity ports, for fast service tests without a database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from agora.identity.domain import RefreshToken, User
+from agora.platform.errors import AlreadyExistsError, StaleVersionError
+from agora.platform.events import DomainEvent
+
+
+class FakeStore:
+    """What the fake units of work share: the "database"."""
+
+    def __init__(self) -> None:
+        self.users: dict[UUID, User] = {}
+        self.tokens: dict[UUID, RefreshToken] = {}
+        self.events: list[DomainEvent] = []
+
+
+class FakeUsers:
+    def __init__(self, rows: dict[UUID, User]) -> None:
+        self.rows = rows
+
+    async def add(self, user: User) -> None:
+        if any(u.email == user.email for u in self.rows.values()):
+            raise AlreadyExistsError(field="email")
+        self.rows[user.id] = user
+
+    async def get(self, user_id: UUID) -> User | None:
+        return self.rows.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.rows.values() if u.email == email), None)
+
+    async def update(self, user: User, expected_version: int) -> None:
+        if self.rows[user.id].version != expected_version:
+            raise StaleVersionError()
+        self.rows[user.id] = user
+
+    async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
+        self.rows[user_id] = replace(self.rows[user_id], password_hash=password_hash)
+
+
+class FakeRefreshTokens:
+    def __init__(self, rows: dict[UUID, RefreshToken]) -> None:
+        self.rows = rows
+
+    async def add(self, token: RefreshToken) -> None:
+        self.rows[token.id] = token
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        token = self.rows[token_id]
+        if token.used_at is not None or token.revoked_at is not None:
+            return False
+        self.rows[token_id] = replace(token, used_at=now)
+        return True
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None:
+        for key, token in list(self.rows.items()):
+            if token.family_id == family_id and token.revoked_at is None:
+                self.rows[key] = replace(token, revoked_at=now)
+
+    async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None:
+        for key, token in list(self.rows.items()):
+            if token.user_id == user_id and token.revoked_at is None:
+                self.rows[key] = replace(token, revoked_at=now)
+
+
+class FakeUnitOfWork:
+    """Works on copies and publishes them on commit, so leaving without commit rolls back."""
+
+    def __init__(self, store: FakeStore, *, read_only: bool = False) -> None:
+        self._store = store
+        self._read_only = read_only
+        self._events: list[DomainEvent] = []
+        self.users = FakeUsers(dict(store.users))
+        self.refresh_tokens = FakeRefreshTokens(dict(store.tokens))
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        assert not self._read_only, "a read-only unit must not commit"
+        self._store.users = self.users.rows
+        self._store.tokens = self.refresh_tokens.rows
+        self._store.events.extend(self._events)
+
+
+class CountingHasher:
+    """A cheap, deterministic stand-in for argon2 that counts its work."""
+
+    def __init__(self, scheme: str = "v2") -> None:
+        self.scheme = scheme
+        self.hashes = 0
+        self.verifications = 0
+
+    async def hash(self, password: str) -> str:
+        self.hashes += 1
+        return f"{self.scheme}:{password[::-1]}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verifications += 1
+        return password_hash.split(":", 1)[1] == password[::-1]
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"{self.scheme}:")
+
+    @property
+    def dummy_hash(self) -> str:
+        return f"{self.scheme}:no password reverses to this"

@@ -1,0 +1,181 @@
+"""Identity use cases on in-memory fakes: the rules, without a database."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from agora.identity.adapters.common_passwords import common_passwords
+from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.domain import InvalidCredentialsError, hash_refresh_token
+from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.services import IdentityService, TokenAuthenticator
+from agora.platform.access import Principal, Role
+from agora.platform.errors import (
+    AlreadyExistsError,
+    AuthenticationError,
+    NotFoundError,
+    StaleVersionError,
+    ValidationError,
+)
+from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
+
+pytestmark = pytest.mark.anyio
+PASSWORD = "violet anchor museum tide"
+
+
+def _service(
+    store: FakeStore, hasher: CountingHasher | None = None, refresh_ttl: timedelta | None = None
+) -> IdentityService:
+    def uow(*, read_only: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(store, read_only=read_only)
+
+    return IdentityService(
+        uow=uow,
+        hasher=hasher or CountingHasher(),
+        tokens=JwtAccessTokens(
+            secret="s" * 48, issuer="agora", audience="agora-api", ttl_seconds=900
+        ),
+        policy=PasswordPolicy(common_passwords()),
+        refresh_ttl=refresh_ttl or timedelta(days=30),
+    )
+
+
+async def test_register_makes_a_customer_and_records_an_event() -> None:
+    store = FakeStore()
+    user = await _service(store).register(" Ada@Example.COM ", PASSWORD, "Ada")
+    assert user.email == "ada@example.com"
+    assert user.role is Role.CUSTOMER
+    assert user.password_hash != PASSWORD
+    assert [e.name for e in store.events] == ["identity.UserRegistered"]
+    assert store.events[0].payload["user_id"] == str(user.id)
+
+
+async def test_register_refuses_a_taken_email_in_any_case() -> None:
+    service = _service(FakeStore())
+    await service.register("ada@example.com", PASSWORD, "Ada")
+    with pytest.raises(AlreadyExistsError):
+        await service.register("ADA@example.com", PASSWORD, "Another Ada")
+
+
+async def test_weak_password_is_refused_before_any_hashing() -> None:
+    hasher = CountingHasher()
+    store = FakeStore()
+    with pytest.raises(WeakPasswordError):
+        await _service(store, hasher).register("ada@example.com", "password1234", "Ada")
+    assert hasher.hashes == 0
+    assert store.users == {}
+
+
+@pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "a" * 250 + "@x.io"])
+async def test_malformed_email_is_a_validation_error_on_email(email: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await _service(FakeStore()).register(email, PASSWORD, "Ada")
+    assert caught.value.details["field"] == "email"
+
+
+async def test_unknown_email_still_costs_one_password_verification() -> None:
+    hasher = CountingHasher()
+    service = _service(FakeStore(), hasher)
+    for email in ("nobody@example.com", "not an email"):
+        before = hasher.verifications
+        with pytest.raises(InvalidCredentialsError):
+            await service.login(email, PASSWORD)
+        assert hasher.verifications == before + 1
+
+
+async def test_login_with_an_old_hash_upgrades_it() -> None:
+    store = FakeStore()
+    old = CountingHasher(scheme="v1")
+    user = await _service(store, old).register("ada@example.com", PASSWORD, "Ada")
+    assert store.users[user.id].password_hash.startswith("v1:")
+    await _service(store, CountingHasher(scheme="v2")).login("ada@example.com", PASSWORD)
+    assert store.users[user.id].password_hash.startswith("v2:")
+
+
+async def test_inactive_user_gets_the_same_error_as_a_wrong_password() -> None:
+    store = FakeStore()
+    service = _service(store)
+    await service.register("ada@example.com", PASSWORD, "Ada")
+    await service.deactivate("ada@example.com")
+    with pytest.raises(InvalidCredentialsError) as inactive:
+        await service.login("ada@example.com", PASSWORD)
+    with pytest.raises(InvalidCredentialsError) as wrong:
+        await service.login("ada@example.com", PASSWORD + "!")
+    assert inactive.value.message == wrong.value.message
+
+
+async def test_access_token_authenticates_as_the_user_in_the_session() -> None:
+    store = FakeStore()
+    service = _service(store)
+    user = await service.create_user(
+        email="staff@example.com", password=PASSWORD, name="Sam", role=Role.STAFF
+    )
+    pair = await service.login("staff@example.com", PASSWORD)
+    principal = await TokenAuthenticator(service.tokens).authenticate(pair.access_token)
+    assert (principal.user_id, principal.role) == (user.id, Role.STAFF)
+    family = store.tokens[next(iter(store.tokens))].family_id
+    assert principal.session_id == family
+    assert pair.refresh_token not in {t.token_hash for t in store.tokens.values()}
+    assert hash_refresh_token(pair.refresh_token) in {t.token_hash for t in store.tokens.values()}
+
+
+async def test_refresh_reuse_revokes_every_token_of_the_family() -> None:
+    store = FakeStore()
+    service = _service(store)
+    await service.register("ada@example.com", PASSWORD, "Ada")
+    first = await service.login("ada@example.com", PASSWORD)
+    second = await service.refresh(first.refresh_token)
+    with pytest.raises(AuthenticationError):
+        await service.refresh(first.refresh_token)
+    assert all(t.revoked_at is not None for t in store.tokens.values())
+    with pytest.raises(AuthenticationError):
+        await service.refresh(second.refresh_token)
+
+
+async def test_expired_refresh_token_is_refused_without_burning_the_family() -> None:
+    store = FakeStore()
+    service = _service(store, refresh_ttl=timedelta(seconds=-1))
+    await service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await service.login("ada@example.com", PASSWORD)
+    with pytest.raises(AuthenticationError):
+        await service.refresh(pair.refresh_token)
+    assert all(t.used_at is None and t.revoked_at is None for t in store.tokens.values())
+
+
+async def test_role_change_shows_in_the_next_refreshed_token() -> None:
+    store = FakeStore()
+    service = _service(store)
+    await service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await service.login("ada@example.com", PASSWORD)
+    await service.set_role("ada@example.com", Role.STAFF)
+    refreshed = await service.refresh(pair.refresh_token)
+    assert service.tokens.verify(refreshed.access_token).role is Role.STAFF
+
+
+async def test_set_role_of_an_unknown_email_is_not_found() -> None:
+    with pytest.raises(NotFoundError):
+        await _service(FakeStore()).set_role("ghost@example.com", Role.ADMIN)
+
+
+async def test_update_profile_bumps_the_version_and_refuses_stale_writes() -> None:
+    store = FakeStore()
+    service = _service(store)
+    user = await service.register("ada@example.com", PASSWORD, "Ada")
+    principal = Principal.for_user(user.id, user.role)
+    renamed = await service.update_profile(principal, name="Ada King", expected_version=1)
+    assert (renamed.name, renamed.version) == ("Ada King", 2)
+    with pytest.raises(StaleVersionError):
+        await service.update_profile(principal, name="Lost Update", expected_version=1)
+    assert store.users[user.id].name == "Ada King"
+
+
+async def test_profile_of_a_vanished_user_is_unauthenticated() -> None:
+    store = FakeStore()
+    service = _service(store)
+    user = await service.register("ada@example.com", PASSWORD, "Ada")
+    store.users[user.id] = replace(store.users[user.id], is_active=False)
+    with pytest.raises(AuthenticationError):
+        await service.get_profile(Principal.for_user(user.id, user.role))
