@@ -1,3 +1,165 @@
-"""schemas of the catalog context."""
+"""Request and response shapes of the catalog API (never the domain objects themselves)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agora.catalog.domain import Category, CategoryNode, Product
+from agora.platform.http.schemas import MoneyIn, MoneyOut
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, examples=["TSHIRT-RED-M"])
+    name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="Generated from the name when omitted.",
+    )
+    description: str = Field(default="", max_length=10_000)
+    price: MoneyIn
+    stock: int = Field(default=0, ge=0, le=1_000_000_000)
+    category_id: UUID | None = None
+    is_published: bool = False
+    attributes: dict[str, Any] = Field(default_factory=dict, max_length=50)
+
+
+class ProductUpdate(BaseModel):
+    """Only the fields sent are changed; ``version`` is the one the client last read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )
+    description: str | None = Field(default=None, max_length=10_000)
+    price: MoneyIn | None = None
+    stock: int | None = Field(
+        default=None, ge=0, le=1_000_000_000, description="Absolute stock-take."
+    )
+    category_id: UUID | None = None
+    is_published: bool | None = None
+    attributes: dict[str, Any] | None = Field(default=None, max_length=50)
+
+    def changes(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in self.model_fields_set - {"version"}:
+            value = getattr(self, name)
+            values[name] = value.to_money() if isinstance(value, MoneyIn) else value
+        return values
+
+
+class StockAdjustment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000, description="Units to add (or remove).")
+    reason: str = Field(min_length=1, max_length=200, examples=["stock-take correction"])
+
+
+class ProductOut(BaseModel):
+    id: UUID
+    sku: str
+    slug: str
+    name: str
+    description: str
+    price: MoneyOut
+    stock: int
+    in_stock: bool
+    category_id: UUID | None
+    is_published: bool
+    attributes: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def product_out(product: Product) -> dict[str, Any]:
+    """The ``ProductOut`` shape as a plain dict (serialised once, by orjson)."""
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "slug": product.slug,
+        "name": product.name,
+        "description": product.description,
+        "price": {"amount": product.price.amount, "currency": product.price.currency},
+        "stock": product.stock,
+        "in_stock": product.in_stock,
+        "category_id": product.category_id,
+        "is_published": product.is_published,
+        "attributes": product.attributes,
+        "version": product.version,
+        "created_at": product.created_at,
+        "updated_at": product.updated_at,
+    }
+
+
+class CategoryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="Generated from the name when omitted.",
+    )
+    parent_id: UUID | None = None
+
+
+class CategoryUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=1)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    slug: str | None = Field(
+        default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+    )
+    parent_id: UUID | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
+
+
+class CategoryOut(BaseModel):
+    id: UUID
+    slug: str
+    name: str
+    parent_id: UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CategoryTreeOut(CategoryOut):
+    children: list[CategoryTreeOut]
+
+
+def category_out(category: Category) -> dict[str, Any]:
+    return {
+        "id": category.id,
+        "slug": category.slug,
+        "name": category.name,
+        "parent_id": category.parent_id,
+        "version": category.version,
+        "created_at": category.created_at,
+        "updated_at": category.updated_at,
+    }
+
+
+def category_tree_out(node: CategoryNode) -> dict[str, Any]:
+    return {
+        **category_out(node.category),
+        "children": [category_tree_out(child) for child in node.children],
+    }
