@@ -1,3 +1,398 @@
-"""services of the ordering context."""
+"""Ordering use cases: the cart, the checkout saga and moving orders through their life.
+
+Checkout is a saga of three local transactions, never one spanning the provider call:
+
+1. reserve stock for every line (in product-id order, so concurrent checkouts lock
+   rows in the same order and cannot deadlock) and insert the order
+   ``pending_payment`` - all or nothing;
+2. charge through the payment port, outside any transaction;
+3. on success mark the order ``paid`` (and remove the bought lines from the cart); on
+   failure compensate: release the stock and mark the order ``payment_failed``, then
+   tell the client why (402 ``PAYMENT_DECLINED``).
+
+Every status change is a conditional update on the order's ``version``, in the same
+transaction as its stock moves, so two concurrent actions can never both apply (two
+cancels never refund or release twice).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from agora.ordering.domain import (
+    CHARGED,
+    UNSHIPPED,
+    Cart,
+    Order,
+    OrderLine,
+    OrderStatus,
+    check_quantity,
+    merge_lines,
+    order_event,
+)
+from agora.ordering.ports import (
+    OrderFilter,
+    OrderingUnitOfWork,
+    OrderingUnitOfWorkFactory,
+    PaymentProcessor,
+    ProductCatalog,
+)
+from agora.platform.access import Permission, Principal
+from agora.platform.errors import (
+    ConflictError,
+    IllegalTransitionError,
+    NotFoundError,
+    PaymentDeclinedError,
+    StaleVersionError,
+)
+from agora.platform.logging import get_logger
+from agora.platform.money import Money, total
+
+log = get_logger("agora.ordering")
+
+CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID})
+
+
+@dataclass(frozen=True, slots=True)
+class CartItemView:
+    product_id: UUID
+    sku: str
+    name: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    items: tuple[CartItemView, ...]
+    total: Money
+    item_count: int
+
+
+class CartService:
+    """The customer's cart, priced live from the catalog.
+
+    Lines whose product is no longer for sale (unpublished or deleted) are left out of
+    the view and of checkout; they stay stored and come back if the product does.
+    ``available`` says whether the current stock covers the line's quantity.
+    """
+
+    def __init__(
+        self, uow: OrderingUnitOfWorkFactory, catalog: ProductCatalog, currency: str
+    ) -> None:
+        self._uow = uow
+        self._catalog = catalog
+        self._currency = currency
+
+    async def view(self, principal: Principal) -> CartView:
+        async with self._uow(read_only=True) as uow:
+            cart = await uow.carts.get(principal.user_id)
+        return await self._render(cart)
+
+    async def add_item(self, principal: Principal, product_id: UUID, quantity: int) -> CartView:
+        check_quantity(quantity)
+        await self._require_for_sale(product_id)
+        async with self._uow() as uow:
+            cart = (await uow.carts.get(principal.user_id)).add(product_id, quantity)
+            await uow.carts.set_quantity(principal.user_id, product_id, cart.lines[product_id])
+            await uow.commit()
+        return await self._render(cart)
+
+    async def set_quantity(self, principal: Principal, product_id: UUID, quantity: int) -> CartView:
+        check_quantity(quantity)
+        async with self._uow() as uow:
+            cart = await uow.carts.get(principal.user_id)
+            if product_id not in cart.lines:
+                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
+            cart = cart.with_quantity(product_id, quantity)
+            await uow.carts.set_quantity(principal.user_id, product_id, quantity)
+            await uow.commit()
+        return await self._render(cart)
+
+    async def remove_item(self, principal: Principal, product_id: UUID) -> CartView:
+        async with self._uow() as uow:
+            if not await uow.carts.remove(principal.user_id, [product_id]):
+                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
+            cart = await uow.carts.get(principal.user_id)
+            await uow.commit()
+        return await self._render(cart)
+
+    async def clear(self, principal: Principal) -> CartView:
+        async with self._uow() as uow:
+            await uow.carts.clear(principal.user_id)
+            await uow.commit()
+        return await self._render(Cart(principal.user_id))
+
+    async def _require_for_sale(self, product_id: UUID) -> None:
+        if product_id not in await self._catalog.products_for_sale([product_id]):
+            raise NotFoundError("This product is not for sale.", product_id=str(product_id))
+
+    async def _render(self, cart: Cart) -> CartView:
+        products = await self._catalog.products_for_sale(list(cart.lines)) if cart.lines else {}
+        items = []
+        for product_id, quantity in cart.lines.items():
+            product = products.get(product_id)
+            if product is None:
+                continue
+            items.append(
+                CartItemView(
+                    product_id=product_id,
+                    sku=product.sku,
+                    name=product.name,
+                    unit_price=product.price,
+                    quantity=quantity,
+                    line_total=product.price * quantity,
+                    available=product.stock >= quantity,
+                )
+            )
+        currency = items[0].unit_price.currency if items else self._currency
+        return CartView(
+            items=tuple(items),
+            total=total([item.line_total for item in items], currency),
+            item_count=sum(item.quantity for item in items),
+        )
+
+
+class OrderService:
+    def __init__(
+        self,
+        uow: OrderingUnitOfWorkFactory,
+        catalog: ProductCatalog,
+        payments: PaymentProcessor,
+    ) -> None:
+        self._uow = uow
+        self._catalog = catalog
+        self._payments = payments
+
+    # -- checkout -------------------------------------------------------------------
+
+    async def place_order(
+        self,
+        principal: Principal,
+        payment_token: str,
+        items: Sequence[tuple[UUID, int]] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        """Turn ``items`` (or, when None, the cart) into a paid order, or compensate.
+
+        ``idempotency_key`` is the client's key, already claimed by the edge; the
+        provider is called with a key derived from the order, which is unique anyway.
+        """
+        self._payments.check_token(payment_token)
+        from_cart = items is None
+        if items is None:
+            items = await self._cart_lines(principal.user_id)
+        lines = merge_lines(items)
+
+        order = await self._reserve_and_place(principal.user_id, lines, idempotency_key)
+        try:
+            outcome = await self._payments.charge(
+                order.id, order.customer_id, order.total, payment_token, f"order:{order.id}"
+            )
+        except Exception:
+            await self._fail_payment(order, "processing_error", "failed")
+            raise
+        if not outcome.succeeded:
+            reason = outcome.decline_reason or "processing_error"
+            await self._fail_payment(order, reason, outcome.status)
+            raise PaymentDeclinedError(
+                "The payment was declined.", reason=reason, order_id=str(order.id)
+            )
+        return await self._confirm_paid(
+            order, principal.user_id, outcome.status, outcome.reference, from_cart
+        )
+
+    async def _cart_lines(self, customer_id: UUID) -> list[tuple[UUID, int]]:
+        async with self._uow(read_only=True) as uow:
+            cart = await uow.carts.get(customer_id)
+        if cart.is_empty:
+            return []
+        for_sale = await self._catalog.products_for_sale(list(cart.lines))
+        return [(pid, qty) for pid, qty in cart.lines.items() if pid in for_sale]
+
+    async def _reserve_and_place(
+        self, customer_id: UUID, lines: dict[UUID, int], idempotency_key: str | None
+    ) -> Order:
+        async with self._uow() as uow:
+            snapshot = []
+            for product_id in sorted(lines):
+                reserved = await uow.stock.reserve(product_id, lines[product_id])
+                snapshot.append(
+                    OrderLine(
+                        product_id, reserved.sku, reserved.name, reserved.price, lines[product_id]
+                    )
+                )
+            order = Order.place(customer_id, snapshot)
+            await uow.orders.add(order)
+            uow.record(order_event(order, idempotency_key=idempotency_key))
+            await uow.commit()
+        return order
+
+    async def _fail_payment(self, order: Order, reason: str, payment_status: str) -> None:
+        """Compensate a failed charge: give the units back, mark the order failed."""
+        async with self._uow() as uow:
+            current = await uow.orders.get(order.id)
+            if current is None or current.status is not OrderStatus.PENDING_PAYMENT:
+                return  # cancelled meanwhile: that cancel already released the stock
+            moved, change = current.with_payment(payment_status, None).transition(
+                OrderStatus.PAYMENT_FAILED, None, reason
+            )
+            await self._release(uow, current)
+            if not await uow.orders.save(moved, change, current.version):
+                return
+            uow.record(order_event(moved, reason=reason))
+            await uow.commit()
+
+    async def _confirm_paid(
+        self,
+        order: Order,
+        actor_id: UUID,
+        payment_status: str,
+        reference: str | None,
+        from_cart: bool,
+    ) -> Order:
+        async with self._uow() as uow:
+            moved, change = order.with_payment(payment_status, reference).transition(
+                OrderStatus.PAID, actor_id
+            )
+            if await uow.orders.save(moved, change, order.version):
+                if from_cart:
+                    await uow.carts.remove(
+                        order.customer_id, [line.product_id for line in order.items]
+                    )
+                uow.record(order_event(moved))
+                await uow.commit()
+                return moved
+        # The order was cancelled while the provider was charging: give the money back.
+        refund = await self._payments.refund(order.id)
+        async with self._uow() as uow:
+            await uow.orders.set_payment(order.id, refund.status, refund.reference)
+            await uow.commit()
+        raise ConflictError(
+            "The order was cancelled while it was being paid; the payment was refunded.",
+            order_id=str(order.id),
+        )
+
+    # -- queries ----------------------------------------------------------------------
+
+    async def get(self, principal: Principal, order_id: UUID) -> Order:
+        async with self._uow(read_only=True) as uow:
+            return await self._visible(uow, principal, order_id)
+
+    async def list(
+        self, principal: Principal, where: OrderFilter, offset: int, limit: int
+    ) -> tuple[Sequence[Order], int]:
+        """Customers see their own orders; staff see everyone's and may filter by customer."""
+        if not principal.can(Permission.ORDERS_MANAGE):
+            where = OrderFilter(
+                customer_id=principal.user_id,
+                status=where.status,
+                created_from=where.created_from,
+                created_to=where.created_to,
+            )
+        async with self._uow(read_only=True) as uow:
+            return await uow.orders.list(where, offset, limit)
+
+    # -- transitions ------------------------------------------------------------------
+
+    async def cancel(
+        self, principal: Principal, order_id: UUID, reason: str | None = None
+    ) -> Order:
+        """Cancel an order; a paid one is refunded and its units go back to stock.
+
+        Customers may cancel their own orders until they are fulfilled; staff may also
+        cancel fulfilled (not yet shipped) orders.
+        """
+        return await self._move(principal, order_id, OrderStatus.CANCELLED, reason)
+
+    async def fulfill(self, principal: Principal, order_id: UUID) -> Order:
+        principal.require(Permission.ORDERS_MANAGE)
+        return await self._move(principal, order_id, OrderStatus.FULFILLED)
+
+    async def ship(self, principal: Principal, order_id: UUID) -> Order:
+        principal.require(Permission.ORDERS_MANAGE)
+        return await self._move(principal, order_id, OrderStatus.SHIPPED)
+
+    async def deliver(self, principal: Principal, order_id: UUID) -> Order:
+        principal.require(Permission.ORDERS_MANAGE)
+        return await self._move(principal, order_id, OrderStatus.DELIVERED)
+
+    async def refund(
+        self, principal: Principal, order_id: UUID, reason: str | None = None
+    ) -> Order:
+        """Refund a paid or delivered order in full.
+
+        Units return to stock only if the order never shipped; delivered goods come
+        back (or not) through a returns process, not through this call.
+        """
+        principal.require(Permission.ORDERS_MANAGE)
+        return await self._move(principal, order_id, OrderStatus.REFUNDED, reason)
+
+    async def _move(
+        self,
+        principal: Principal,
+        order_id: UUID,
+        target: OrderStatus,
+        reason: str | None = None,
+    ) -> Order:
+        async with self._uow() as uow:
+            order = await self._visible(uow, principal, order_id)
+            if (
+                target is OrderStatus.CANCELLED
+                and not principal.can(Permission.ORDERS_MANAGE)
+                and order.status not in CUSTOMER_CANCELLABLE
+            ):
+                raise IllegalTransitionError(
+                    "This order can no longer be cancelled; contact support.",
+                    order_id=str(order.id),
+                    status=order.status.value,
+                )
+            moved, change = order.transition(target, principal.user_id, reason)
+            if (
+                target in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+                and order.status in UNSHIPPED
+            ):
+                await self._release(uow, order)
+            if not await uow.orders.save(moved, change, order.version):
+                raise StaleVersionError(order_id=str(order.id))
+            refund_due = order.status in CHARGED and target in (
+                OrderStatus.CANCELLED,
+                OrderStatus.REFUNDED,
+            )
+            uow.record(order_event(moved, reason=reason, refund_due=refund_due))
+            await uow.commit()
+        if refund_due:
+            moved = await self._refund_payment(moved)
+        return moved
+
+    async def _refund_payment(self, order: Order) -> Order:
+        """Refund after the transition committed: the version check made us its only owner.
+
+        If the provider fails here (503), the order stays cancelled/refunded with its
+        payment still ``captured``; the ``ordering.OrderCancelled``/``OrderRefunded``
+        event in the outbox says ``refund_due`` so a consumer can retry, and the
+        payments refund is idempotent per order.
+        """
+        outcome = await self._payments.refund(order.id)
+        async with self._uow() as uow:
+            await uow.orders.set_payment(order.id, outcome.status, outcome.reference)
+            await uow.commit()
+        return order.with_payment(outcome.status, outcome.reference)
+
+    @staticmethod
+    async def _release(uow: OrderingUnitOfWork, order: Order) -> None:
+        for line in sorted(order.items, key=lambda line: line.product_id):
+            await uow.stock.release(line.product_id, line.quantity)
+
+    @staticmethod
+    async def _visible(uow: OrderingUnitOfWork, principal: Principal, order_id: UUID) -> Order:
+        order = await uow.orders.get(order_id)
+        if order is None or (
+            order.customer_id != principal.user_id and not principal.can(Permission.ORDERS_MANAGE)
+        ):
+            raise NotFoundError("Order not found.", order_id=str(order_id))
+        return order

@@ -2,6 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from starlette.responses import Response
+
+from agora.payments.schemas import WebhookReceipt
+from agora.payments.services import PaymentService
+from agora.platform.http import envelope
+from agora.platform.http.dependencies import use
+from agora.platform.http.schemas import Envelope, error_responses
 
 router = APIRouter()
+Payments = Annotated[PaymentService, Depends(use(PaymentService))]
+
+
+@router.post(
+    "/payments/webhooks/test",
+    tags=["payments"],
+    summary="Notifications from the test payment provider (signed)",
+    response_model=Envelope[WebhookReceipt],
+    responses=error_responses(400, 401, 409),
+)
+async def test_provider_webhook(
+    request: Request,
+    payments: Payments,
+    signature: Annotated[str, Header(alias="Agora-Signature", max_length=300)],
+) -> Response:
+    """Verify ``Agora-Signature`` (HMAC-SHA256 of ``"<t>.<body>"``, five-minute tolerance).
+
+    A bad or stale signature is 401, a body that is not an event is 400; an event
+    delivered again is acknowledged and changes nothing.
+    """
+    event = await payments.apply_webhook(await request.body(), signature)
+    return envelope.ok({"event_id": event.id, "type": event.type})

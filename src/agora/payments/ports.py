@@ -1,3 +1,76 @@
-"""ports of the payments context."""
+"""Ports of the payments context: the provider and the payment records."""
 
 from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+from uuid import UUID
+
+from agora.payments.domain import GatewayResult, Payment, WebhookEvent
+from agora.platform.events import DomainEvent
+from agora.platform.money import Money
+
+
+class PaymentGateway(Protocol):
+    """A payment provider. Cards are tokenised in the browser: only tokens reach us."""
+
+    @property
+    def name(self) -> str: ...
+
+    def check_token(self, token: str) -> None:
+        """Raise ``ValidationError`` when the provider would never accept ``token``."""
+        ...
+
+    async def authorize(self, amount: Money, token: str, idempotency_key: str) -> GatewayResult:
+        """Reserve ``amount`` on the card; a retry with the same key repeats the answer."""
+        ...
+
+    async def capture(self, reference: str) -> GatewayResult: ...
+
+    async def refund(self, reference: str, amount: Money) -> GatewayResult: ...
+
+    def verify_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
+        """Return the event, or raise ``AuthenticationError`` for a bad signature."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment) -> None: ...
+
+    async def active_for_order(self, order_id: UUID) -> Payment | None:
+        """The pending, authorized or captured payment of an order, if any."""
+        ...
+
+    async def latest_for_order(self, order_id: UUID) -> Payment | None: ...
+
+    async def by_reference(self, provider: str, reference: str) -> Payment | None: ...
+
+    async def save(self, payment: Payment, expected_version: int) -> bool:
+        """Write ``payment`` if its stored version is still ``expected_version``."""
+        ...
+
+    async def remember_webhook(self, event_id: str, event_type: str) -> bool:
+        """Record a processed webhook event; False when it was seen before."""
+        ...
+
+
+class PaymentsUnitOfWork(Protocol):
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def record(self, event: DomainEvent) -> None: ...
+
+
+class PaymentsUnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> PaymentsUnitOfWork: ...

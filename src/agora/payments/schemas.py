@@ -1,3 +1,10 @@
-"""schemas of the payments context."""
+"""Response shapes of the payments API."""
 
 from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class WebhookReceipt(BaseModel):
+    event_id: str
+    type: str

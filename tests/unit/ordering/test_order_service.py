@@ -1,0 +1,292 @@
+"""The checkout saga and order transitions, on fakes of every port."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from agora.ordering.domain import OrderStatus
+from agora.ordering.ports import OrderFilter
+from agora.ordering.services import CartService, OrderService
+from agora.payments.adapters.test_cards import TestCardGateway
+from agora.payments.domain import PaymentResult, PaymentStatus
+from agora.payments.services import PaymentService
+from agora.platform.access import Principal, Role
+from agora.platform.errors import (
+    ConflictError,
+    IllegalTransitionError,
+    NotFoundError,
+    OutOfStockError,
+    PaymentDeclinedError,
+    PermissionDeniedError,
+    ValidationError,
+)
+from tests.fakes import (
+    FakeCatalog,
+    FakeProduct,
+    OrderingStore,
+    PaymentsStore,
+    make_product,
+    ordering_uow_factory,
+    payments_uow_factory,
+)
+
+
+class World:
+    def __init__(self) -> None:
+        self.store = OrderingStore()
+        self.payments_store = PaymentsStore()
+        catalog = FakeCatalog(self.store)
+        uow = ordering_uow_factory(self.store)
+        self.payments = PaymentService(
+            payments_uow_factory(self.payments_store), TestCardGateway("secret")
+        )
+        self.orders = OrderService(uow, catalog, self.payments)
+        self.carts = CartService(uow, catalog, "EUR")
+        self.customer = Principal.for_user(uuid4(), Role.CUSTOMER)
+        self.staff = Principal.for_user(uuid4(), Role.STAFF)
+
+    def product(self, stock: int = 10, amount: int = 1999) -> FakeProduct:
+        return self.store.add_product(make_product(stock, amount))
+
+    def stock(self, product: FakeProduct) -> int:
+        return self.store.products[product.id].stock
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_checkout_reserves_stock_charges_and_marks_paid(world: World) -> None:
+    a, b = world.product(amount=1000), world.product(amount=250)
+    order = await world.orders.place_order(world.customer, "tok_success", [(a.id, 2), (b.id, 3)])
+    assert order.status is OrderStatus.PAID
+    assert order.total.amount == 2 * 1000 + 3 * 250
+    assert order.payment_status == "captured"
+    assert order.payment_reference
+    assert (world.stock(a), world.stock(b)) == (8, 7)
+    assert {line.sku for line in order.items} == {a.sku, b.sku}
+    assert [e.name for e in world.store.events] == ["ordering.OrderPlaced", "ordering.OrderPaid"]
+    history = [c.to_status for c in world.store.history if c.order_id == order.id]
+    assert history == [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("tok_declined", "card_declined"),
+        ("tok_insufficient_funds", "insufficient_funds"),
+        ("tok_processing_error", "processing_error"),
+    ],
+)
+async def test_failed_payment_releases_stock_and_marks_the_order_failed(
+    world: World, token: str, reason: str
+) -> None:
+    product = world.product(stock=5)
+    with pytest.raises(PaymentDeclinedError) as caught:
+        await world.orders.place_order(world.customer, token, [(product.id, 2)])
+    assert caught.value.details["reason"] == reason
+    assert world.stock(product) == 5
+    (order,) = world.store.orders.values()
+    assert str(order.id) == caught.value.details["order_id"]
+    assert order.status is OrderStatus.PAYMENT_FAILED
+
+
+async def test_out_of_stock_persists_nothing(world: World) -> None:
+    plenty, scarce = world.product(stock=10), world.product(stock=1)
+    with pytest.raises(OutOfStockError):
+        await world.orders.place_order(
+            world.customer, "tok_success", [(plenty.id, 1), (scarce.id, 2)]
+        )
+    assert (world.stock(plenty), world.stock(scarce)) == (10, 1)
+    assert world.store.orders == {}
+    assert world.payments_store.payments == {}
+
+
+async def test_unknown_token_is_refused_before_anything_happens(world: World) -> None:
+    product = world.product()
+    with pytest.raises(ValidationError):
+        await world.orders.place_order(world.customer, "tok_nope", [(product.id, 1)])
+    assert world.stock(product) == 10
+    assert world.store.orders == {}
+
+
+async def test_checkout_from_the_cart_empties_the_bought_lines(world: World) -> None:
+    a, b = world.product(), world.product()
+    await world.carts.add_item(world.customer, a.id, 2)
+    await world.carts.add_item(world.customer, b.id, 1)
+    order = await world.orders.place_order(world.customer, "tok_success")
+    assert {(line.product_id, line.quantity) for line in order.items} == {(a.id, 2), (b.id, 1)}
+    assert (await world.carts.view(world.customer)).items == ()
+
+
+async def test_checkout_with_an_empty_cart_is_refused(world: World) -> None:
+    with pytest.raises(ValidationError):
+        await world.orders.place_order(world.customer, "tok_success")
+
+
+async def test_declined_checkout_keeps_the_cart(world: World) -> None:
+    product = world.product()
+    await world.carts.add_item(world.customer, product.id, 1)
+    with pytest.raises(PaymentDeclinedError):
+        await world.orders.place_order(world.customer, "tok_declined")
+    assert len((await world.carts.view(world.customer)).items) == 1
+
+
+async def test_customer_cancels_a_paid_order_and_gets_a_refund(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 3)])
+    cancelled = await world.orders.cancel(world.customer, order.id, "changed my mind")
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.payment_status == "refunded"
+    assert world.stock(product) == 10
+    (payment,) = world.payments_store.payments.values()
+    assert payment.status is PaymentStatus.REFUNDED
+
+
+async def test_a_second_cancel_is_refused_and_refunds_nothing_more(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 1)])
+    await world.orders.cancel(world.customer, order.id)
+    with pytest.raises(IllegalTransitionError):
+        await world.orders.cancel(world.customer, order.id)
+    assert world.stock(product) == 10
+
+
+async def test_customer_cannot_cancel_a_fulfilled_order_but_staff_can(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 1)])
+    await world.orders.fulfill(world.staff, order.id)
+    with pytest.raises(IllegalTransitionError):
+        await world.orders.cancel(world.customer, order.id)
+    cancelled = await world.orders.cancel(world.staff, order.id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert world.stock(product) == 10
+
+
+async def test_staff_moves_an_order_to_delivered_and_refunds_without_restocking(
+    world: World,
+) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+    for move in (world.orders.fulfill, world.orders.ship, world.orders.deliver):
+        order = await move(world.staff, order.id)
+    assert order.status is OrderStatus.DELIVERED
+    refunded = await world.orders.refund(world.staff, order.id)
+    assert refunded.status is OrderStatus.REFUNDED
+    assert refunded.payment_status == "refunded"
+    assert world.stock(product) == 8  # shipped goods are not back on the shelf
+
+
+async def test_refund_of_a_paid_order_restocks(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+    await world.orders.refund(world.staff, order.id)
+    assert world.stock(product) == 10
+
+
+async def test_customers_cannot_use_staff_transitions(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 1)])
+    for move in (
+        world.orders.fulfill,
+        world.orders.ship,
+        world.orders.deliver,
+        world.orders.refund,
+    ):
+        with pytest.raises(PermissionDeniedError):
+            await move(world.customer, order.id)
+
+
+async def test_customer_cannot_see_another_customers_order(world: World) -> None:
+    product = world.product()
+    order = await world.orders.place_order(world.customer, "tok_success", [(product.id, 1)])
+    stranger = Principal.for_user(uuid4(), Role.CUSTOMER)
+    with pytest.raises(NotFoundError):
+        await world.orders.get(stranger, order.id)
+    with pytest.raises(NotFoundError):
+        await world.orders.cancel(stranger, order.id)
+    assert (await world.orders.list(stranger, OrderFilter(), 0, 20)) == ([], 0)
+    assert (await world.orders.get(world.staff, order.id)).id == order.id
+
+
+async def test_customer_list_is_limited_to_their_orders_even_with_a_filter(world: World) -> None:
+    product = world.product()
+    mine = await world.orders.place_order(world.customer, "tok_success", [(product.id, 1)])
+    other = Principal.for_user(uuid4(), Role.CUSTOMER)
+    await world.orders.place_order(other, "tok_success", [(product.id, 1)])
+    orders, count = await world.orders.list(
+        world.customer, OrderFilter(customer_id=other.user_id), 0, 20
+    )
+    assert [o.id for o in orders] == [mine.id]
+    assert count == 1
+    _, everyone = await world.orders.list(world.staff, OrderFilter(), 0, 20)
+    assert everyone == 2
+
+
+async def test_cart_prices_live_and_drops_products_no_longer_for_sale(world: World) -> None:
+    from dataclasses import replace
+
+    a, b = world.product(amount=500), world.product(amount=700, stock=1)
+    await world.carts.add_item(world.customer, a.id, 2)
+    view = await world.carts.add_item(world.customer, b.id, 3)
+    assert view.total.amount == 2 * 500 + 3 * 700
+    assert view.item_count == 5
+    assert [item.available for item in view.items] == [True, False]
+    world.store.products[b.id] = replace(b, for_sale=False)
+    view = await world.carts.view(world.customer)
+    assert [item.product_id for item in view.items] == [a.id]
+
+
+async def test_cart_refuses_unknown_products_and_quantities_out_of_range(world: World) -> None:
+    product = world.product()
+    with pytest.raises(NotFoundError):
+        await world.carts.add_item(world.customer, uuid4(), 1)
+    for quantity in (0, 100):
+        with pytest.raises(ValidationError):
+            await world.carts.add_item(world.customer, product.id, quantity)
+    await world.carts.add_item(world.customer, product.id, 98)
+    with pytest.raises(ValidationError):
+        await world.carts.add_item(world.customer, product.id, 2)
+    with pytest.raises(NotFoundError):
+        await world.carts.set_quantity(world.customer, uuid4(), 1)
+    with pytest.raises(NotFoundError):
+        await world.carts.remove_item(world.customer, uuid4())
+
+
+class CancelDuringCharge:
+    """A payment processor during whose charge the customer cancels the order."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.orders: OrderService | None = None
+
+    def check_token(self, token: str) -> None:
+        self.world.payments.check_token(token)
+
+    async def charge(self, order_id: UUID, *args: Any) -> PaymentResult:
+        assert self.orders is not None
+        await self.orders.cancel(self.world.customer, order_id)
+        return await self.world.payments.charge(order_id, *args)
+
+    async def refund(self, order_id: UUID) -> PaymentResult:
+        return await self.world.payments.refund(order_id)
+
+
+async def test_order_cancelled_while_being_paid_is_refunded(world: World) -> None:
+    product = world.product()
+    processor = CancelDuringCharge(world)
+    orders = OrderService(ordering_uow_factory(world.store), FakeCatalog(world.store), processor)
+    processor.orders = orders
+    with pytest.raises(ConflictError):
+        await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+    (order,) = world.store.orders.values()
+    assert order.status is OrderStatus.CANCELLED
+    assert order.payment_status == "refunded"
+    assert world.stock(product) == 10  # released once, by the cancel
+    (payment,) = world.payments_store.payments.values()
+    assert payment.status is PaymentStatus.REFUNDED
