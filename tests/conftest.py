@@ -10,6 +10,7 @@ at real servers. A configured service that cannot be reached fails the run.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -24,7 +25,7 @@ from agora.bootstrap import Container, build_container
 from agora.platform.migrations import upgrade
 from agora.platform.settings import Settings, load_settings
 
-pytest_plugins = ["anyio"]
+pytest_plugins = ["anyio", "tests.support.accounts", "tests.support.catalog"]
 
 
 @pytest.fixture(scope="session")
@@ -65,12 +66,13 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
+def make_test_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "environment": "test",
         "database_url": database_url,
-        "database_pool_size": 20,
-        "database_max_overflow": 40,
+        # Enough for the 50-way concurrency tests to queue, well under max_connections.
+        "database_pool_size": 10,
+        "database_max_overflow": 20,
         # Cheap hashing keeps the suite fast; production parameters are the defaults.
         "password_hash_memory_kib": 1024,
         "password_hash_time_cost": 1,
@@ -86,7 +88,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return make_test_settings(database_url)
 
 
 @pytest.fixture(scope="session")
@@ -114,9 +116,8 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
     """Run every ``async def`` test on asyncio without marking each one."""
-    for item in items:
-        function = getattr(item, "function", None)
-        if function is not None and asyncio.iscoroutinefunction(function):
-            item.add_marker(pytest.mark.anyio)
+    if inspect.iscoroutinefunction(obj) and name.startswith("test"):
+        pytest.mark.anyio(obj)

@@ -83,18 +83,88 @@ def _wire_health(c: Container) -> None:
 
 def _wire_identity(c: Container) -> None:
     """Identity: users, passwords, tokens; provides the ``Authenticator``."""
+    from functools import partial
+
+    from agora.identity.adapters.common_passwords import common_passwords
+    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.adapters.password_hashing import Argon2PasswordHasher
+    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.password_policy import PasswordPolicy
+    from agora.identity.services import IdentityService, TokenAuthenticator
+    from agora.platform.access import Authenticator
+
+    s = c.settings
+    tokens = JwtAccessTokens(
+        secret=s.secret_key.get_secret_value(),
+        issuer=s.jwt_issuer,
+        audience=s.jwt_audience,
+        ttl_seconds=s.access_token_ttl_seconds,
+    )
+    service = IdentityService(
+        uow=partial(SqlIdentityUnitOfWork, c.engine),
+        hasher=Argon2PasswordHasher(
+            memory_kib=s.password_hash_memory_kib,
+            time_cost=s.password_hash_time_cost,
+            parallelism=s.password_hash_parallelism,
+        ),
+        tokens=tokens,
+        policy=PasswordPolicy(common_passwords()),
+        refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
+    )
+    c.registry.provide(IdentityService, service)
+    c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]
 
 
 def _wire_catalog(c: Container) -> None:
-    """Catalog: categories, products, search, stock."""
+    """Catalog: categories, products, search, stock.
+
+    Ordering reserves stock with ``SqlStockLedger(connection)`` on its own unit of
+    work's connection and reads prices through ``CatalogService.products_for_sale``.
+    """
+    from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
+    from agora.catalog.services import CatalogService
+
+    engine = c.engine
+    totals = TotalCache()
+
+    def catalog_unit_of_work(*, read_only: bool = False) -> SqlCatalogUnitOfWork:
+        return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
+
+    c.registry.provide(CatalogService, CatalogService(catalog_unit_of_work))
 
 
 def _wire_payments(c: Container) -> None:
     """Payments: the provider port and the payment records."""
+    from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
+    from agora.payments.adapters.test_cards import TestCardGateway
+    from agora.payments.services import PaymentService
+
+    gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
+    engine = c.engine
+
+    def unit_of_work(*, read_only: bool = False) -> SqlPaymentsUnitOfWork:
+        return SqlPaymentsUnitOfWork(engine, read_only=read_only)
+
+    c.registry.provide(PaymentService, PaymentService(unit_of_work, gateway))
 
 
 def _wire_ordering(c: Container) -> None:
     """Ordering: carts, checkout saga, orders."""
+    from agora.catalog.adapters.stock import SqlStockLedger
+    from agora.catalog.services import CatalogService
+    from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
+    from agora.ordering.services import CartService, OrderService
+    from agora.payments.services import PaymentService
+
+    engine = c.engine
+
+    def uow(*, read_only: bool = False) -> SqlOrderingUnitOfWork:
+        return SqlOrderingUnitOfWork(engine, SqlStockLedger, read_only=read_only)
+
+    catalog = c.registry.get(CatalogService)
+    payments = c.registry.get(PaymentService)
+    c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
+    c.registry.provide(OrderService, OrderService(uow, catalog, payments))
 
 
 def load_metadata() -> MetaData:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -93,7 +94,33 @@ async def _on_http_error(_request: Request, exc: Exception) -> Response:
     return envelope.error(exc.status_code, code, message, headers=exc.headers)
 
 
+# Driver errors that mean "the database cannot serve us right now", not "bad request".
+_UNAVAILABLE_DRIVER_ERRORS = frozenset(
+    {"TooManyConnectionsError", "CannotConnectNowError", "ConnectionDoesNotExistError"}
+)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    if isinstance(exc, OSError | sa_exc.TimeoutError | sa_exc.InterfaceError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError):
+            return True
+        cause = exc.orig.__cause__ if exc.orig is not None else None
+        return type(cause).__name__ in _UNAVAILABLE_DRIVER_ERRORS
+    return False
+
+
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
+    if _database_unavailable(exc):
+        log.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
+        return envelope.error(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The database is temporarily unavailable; please retry shortly.",
+            {"dependency": "database"},
+            headers={"Retry-After": "5"},
+        )
     log.error("unhandled_error", exc_info=exc)
     return envelope.error(
         500,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from agora.cli import accounts, seed
+from agora.cli import accounts, erd, seed
 from agora.cli.runtime import console, settings_or_exit
 from agora.platform.migrations import upgrade
 
@@ -18,6 +18,7 @@ app = typer.Typer(
 )
 app.command("seed")(seed.seed)
 app.command("create-admin")(accounts.create_admin)
+app.command("erd")(erd.erd)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from agora.bootstrap import load_metadata
+from agora.migrations.schema_filter import include_object
 from agora.platform.settings import load_settings
 
 config = context.config
@@ -19,22 +20,6 @@ target_metadata = load_metadata()
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     return url or load_settings().database_url
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    # Search structures (FTS5 shadow tables, tsvector columns) are managed by hand in
-    # the catalog migration and are not part of the SQLAlchemy metadata.
-    if (
-        type_ == "table"
-        and name
-        and (name.startswith("products_fts") or name.startswith("alembic"))
-    ):
-        return False
-    if type_ == "column" and name == "search_vector":
-        return False
-    return not (type_ == "index" and name and name.startswith("ix_products_search"))
 
 
 def _configure(connection: Connection) -> None:

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
 
     seed_products: int = Field(200, ge=0, le=1_000_000)
     demo_customer_email: str = "demo@agora.example"
-    demo_customer_password: SecretStr = SecretStr("demo-shopper-2026")
+    demo_customer_password: SecretStr = SecretStr("market-basket-2026")
     currency: str = Field("EUR", pattern="^[A-Z]{3}$")
     payment_webhook_secret: SecretStr = SecretStr("whsec_agora_test_provider")
     idempotency_ttl_hours: int = Field(24, ge=1)

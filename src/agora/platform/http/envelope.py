@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import orjson
 from pydantic import BaseModel
@@ -23,6 +24,9 @@ _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_SERIALIZE_UUID
 
 
 def _default(value: Any) -> Any:
+    # asyncpg hands back its own UUID subclass, which orjson does not serialise natively.
+    if isinstance(value, UUID):
+        return str(value)
     if isinstance(value, BaseModel):
         return value.model_dump(mode="python")
     raise TypeError(f"cannot serialise {type(value).__name__}")

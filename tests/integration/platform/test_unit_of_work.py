@@ -1,0 +1,68 @@
+"""The unit of work: nothing persists without commit; events reach the outbox with the change."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select
+
+from agora.bootstrap import Container
+from agora.platform.clock import utcnow
+from agora.platform.database import SqlUnitOfWork
+from agora.platform.events import DomainEvent
+from agora.platform.ids import new_id
+from agora.platform.tables import idempotency_keys, outbox_events
+
+
+async def _count_outbox(container: Container, aggregate_id: object) -> int:
+    async with container.engine.connect() as conn:
+        query = select(func.count()).where(outbox_events.c.aggregate_id == aggregate_id)
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def test_leaving_without_commit_rolls_back_changes_and_events(
+    container: Container,
+) -> None:
+    aggregate = new_id()
+    key = f"k-{aggregate}"
+    async with SqlUnitOfWork(container.engine) as uow:
+        await uow.connection.execute(
+            insert(idempotency_keys).values(
+                scope="test", key=key, request_hash="x", created_at=utcnow()
+            )
+        )
+        uow.record(DomainEvent("test.Happened", aggregate, {"n": 1}))
+    async with container.engine.connect() as conn:
+        found = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == key))
+        assert found.first() is None
+    assert await _count_outbox(container, aggregate) == 0
+
+
+async def test_commit_writes_recorded_events_to_the_outbox(container: Container) -> None:
+    aggregate = new_id()
+    async with SqlUnitOfWork(container.engine) as uow:
+        uow.record(DomainEvent("test.Happened", aggregate, {"n": 1}))
+        uow.record(DomainEvent("test.HappenedAgain", aggregate, {"n": 2}))
+        await uow.commit()
+    assert await _count_outbox(container, aggregate) == 2
+    async with container.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(outbox_events.c.name, outbox_events.c.payload, outbox_events.c.published_at)
+                .where(outbox_events.c.aggregate_id == aggregate)
+                .order_by(outbox_events.c.name)
+            )
+        ).all()
+    assert [(r.name, r.payload, r.published_at) for r in rows] == [
+        ("test.Happened", {"n": 1}, None),
+        ("test.HappenedAgain", {"n": 2}, None),
+    ]
+
+
+async def test_an_exception_inside_the_unit_rolls_back(container: Container) -> None:
+    aggregate = new_id()
+    try:
+        async with SqlUnitOfWork(container.engine) as uow:
+            uow.record(DomainEvent("test.Happened", aggregate, {}))
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert await _count_outbox(container, aggregate) == 0
