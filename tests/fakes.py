@@ -141,6 +141,16 @@ class FakeCartRepository:
     async def set_quantity(self, customer_id: UUID, product_id: UUID, quantity: int) -> None:
         self._store.carts.setdefault(customer_id, {})[product_id] = quantity
 
+    async def add_quantity(
+        self, customer_id: UUID, product_id: UUID, quantity: int, max_quantity: int
+    ) -> int | None:
+        lines = self._store.carts.setdefault(customer_id, {})
+        summed = lines.get(product_id, 0) + quantity
+        if summed > max_quantity:
+            return None
+        lines[product_id] = summed
+        return summed
+
     async def remove(self, customer_id: UUID, product_ids: Collection[UUID]) -> int:
         lines = self._store.carts.get(customer_id, {})
         return sum(lines.pop(p, None) is not None for p in product_ids)

@@ -127,6 +127,12 @@ class CartRepository(Protocol):
 
     async def set_quantity(self, customer_id: UUID, product_id: UUID, quantity: int) -> None: ...
 
+    async def add_quantity(
+        self, customer_id: UUID, product_id: UUID, quantity: int, max_quantity: int
+    ) -> int | None:
+        """Atomically add to a line (creating it); None if the sum would pass ``max_quantity``."""
+        ...
+
     async def remove(self, customer_id: UUID, product_ids: Collection[UUID]) -> int:
         """Remove lines; returns how many existed."""
         ...

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from agora.ordering.domain import (
     CHARGED,
+    MAX_QUANTITY,
     UNSHIPPED,
     Cart,
     Order,
@@ -46,6 +47,7 @@ from agora.platform.errors import (
     NotFoundError,
     PaymentDeclinedError,
     StaleVersionError,
+    ValidationError,
 )
 from agora.platform.logging import get_logger
 from agora.platform.money import Money, total
@@ -97,10 +99,17 @@ class CartService:
         check_quantity(quantity)
         await self._require_for_sale(product_id)
         async with self._uow() as uow:
-            cart = (await uow.carts.get(principal.user_id)).add(product_id, quantity)
-            await uow.carts.set_quantity(principal.user_id, product_id, cart.lines[product_id])
+            cart = await uow.carts.get(principal.user_id)
+            cart.add(product_id, quantity)  # line-count and quantity rules on what we read
+            added = await uow.carts.add_quantity(
+                principal.user_id, product_id, quantity, MAX_QUANTITY
+            )
+            if added is None:  # a concurrent add got there first; the sum is too big
+                raise ValidationError(
+                    f"A cart line holds at most {MAX_QUANTITY} units.", field="quantity"
+                )
             await uow.commit()
-        return await self._render(cart)
+        return await self._render(cart.with_quantity(product_id, added or quantity))
 
     async def set_quantity(self, principal: Principal, product_id: UUID, quantity: int) -> CartView:
         check_quantity(quantity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -183,3 +184,31 @@ async def test_deleted_products_drop_out_of_the_cart(
     assert deleted.status_code in (200, 204), deleted.text
     cart = (await client.get("/api/v1/cart", headers=customer.headers)).json()["data"]
     assert cart["items"] == []
+
+
+async def test_concurrent_adds_of_one_product_lose_no_unit(
+    client: httpx.AsyncClient, customer: Account, staff: Account
+) -> None:
+    product = await create_product(client, staff.headers, stock=500)
+    body = {"product_id": product["id"], "quantity": 3}
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/cart/items", json=body, headers=customer.headers) for _ in range(10))
+    )
+    assert all(r.status_code in (200, 201) for r in responses), [r.text for r in responses]
+    cart = (await client.get("/api/v1/cart", headers=customer.headers)).json()["data"]
+    assert [(i["product_id"], i["quantity"]) for i in cart["items"]] == [(product["id"], 30)]
+
+
+async def test_concurrent_adds_never_push_a_line_past_99(
+    client: httpx.AsyncClient, customer: Account, staff: Account
+) -> None:
+    product = await create_product(client, staff.headers, stock=500)
+    body = {"product_id": product["id"], "quantity": 40}
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/cart/items", json=body, headers=customer.headers) for _ in range(4))
+    )
+    refused = [r for r in responses if r.status_code == 422]
+    assert len(refused) == 2
+    assert all(r.json()["errors"]["code"] == "VALIDATION_ERROR" for r in refused)
+    cart = (await client.get("/api/v1/cart", headers=customer.headers)).json()["data"]
+    assert cart["items"][0]["quantity"] == 80

@@ -237,6 +237,30 @@ class SqlCartRepository:
             )
         )
 
+    async def add_quantity(
+        self, customer_id: UUID, product_id: UUID, quantity: int, max_quantity: int
+    ) -> int | None:
+        # One statement, so concurrent adds of the same product never lose an increment.
+        now = utcnow()
+        dialect_insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(cart_items).values(
+            customer_id=customer_id,
+            product_id=product_id,
+            quantity=quantity,
+            added_at=now,
+            updated_at=now,
+        )
+        summed = cart_items.c.quantity + statement.excluded.quantity
+        result = await self._conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[cart_items.c.customer_id, cart_items.c.product_id],
+                set_={"quantity": summed, "updated_at": now},
+                where=summed <= max_quantity,
+            ).returning(cart_items.c.quantity)
+        )
+        row = result.first()
+        return None if row is None else int(row.quantity)
+
     async def remove(self, customer_id: UUID, product_ids: Collection[UUID]) -> int:
         result = await self._conn.execute(
             delete(cart_items).where(
