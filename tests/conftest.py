@@ -81,6 +81,9 @@ def make_test_settings(database_url: str, **overrides: object) -> Settings:
         "redis_url": None,
         "broker_url": None,
         "max_body_bytes": 65_536,
+        # The suite is one client making hundreds of calls; the limits have their own tests.
+        "rate_limit_auth_per_minute": 1_000_000,
+        "rate_limit_api_per_minute": 1_000_000,
     }
     values.update(overrides)
     return load_settings(**values)

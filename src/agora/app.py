@@ -13,6 +13,7 @@ from agora import __version__
 from agora.api import docs, health
 from agora.api.errors import install_error_handlers
 from agora.api.middleware import RequestContextMiddleware
+from agora.api.rate_limit import RateLimitMiddleware
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import router as identity_router
@@ -70,6 +71,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in (identity_router, catalog_router, ordering_router, payments_router):
         app.include_router(router, prefix=API_PREFIX)
 
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            auth_per_minute=settings.rate_limit_auth_per_minute,
+            api_per_minute=settings.rate_limit_api_per_minute,
+        )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

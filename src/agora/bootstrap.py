@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agora.platform.database import create_engine, metadata
 from agora.platform.health import HealthChecks
 from agora.platform.idempotency import SqlIdempotencyStore
+from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
@@ -28,6 +29,9 @@ class Container:
     health: HealthChecks = field(default_factory=HealthChecks)
 
     async def close(self) -> None:
+        limiter = self.registry.find(RateLimiter)  # type: ignore[type-abstract]
+        if limiter is not None:
+            await limiter.close()
         await self.engine.dispose()
 
 
@@ -40,12 +44,22 @@ async def build_container(settings: Settings) -> Container:
         SqlIdempotencyStore,
         SqlIdempotencyStore(engine, timedelta(hours=settings.idempotency_ttl_hours)),
     )
+    _wire_rate_limits(container)
     _wire_health(container)
     _wire_identity(container)
     _wire_catalog(container)
     _wire_payments(container)
     _wire_ordering(container)
     return container
+
+
+def _wire_rate_limits(c: Container) -> None:
+    """Shared windows in Redis when configured; per-process windows otherwise."""
+    local = MemoryRateLimiter()
+    limiter: RateLimiter = (
+        RedisRateLimiter(c.settings.redis_url, fallback=local) if c.settings.redis_url else local
+    )
+    c.registry.provide(RateLimiter, limiter)  # type: ignore[type-abstract]
 
 
 def _wire_health(c: Container) -> None:

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     password_hash_parallelism: int = Field(1, ge=1)
 
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Sliding windows of one minute. Auth endpoints are limited per client IP (they are
+    # what credential stuffing hits); everything else under /api per credential, or per
+    # IP for anonymous clients. Raise them (or switch them off) for load tests.
+    rate_limit_enabled: bool = True
+    rate_limit_auth_per_minute: int = Field(30, ge=1)
+    rate_limit_api_per_minute: int = Field(1200, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")
