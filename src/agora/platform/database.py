@@ -120,7 +120,10 @@ class SqlUnitOfWork:
     """A transaction on one connection; subclasses attach their repositories in ``_bind``.
 
     Writing units take the write lock up front on SQLite; on PostgreSQL they run at
-    READ COMMITTED and rely on atomic conditional updates and row locks.
+    READ COMMITTED and rely on atomic conditional updates and row locks. Read-only
+    units never write: on PostgreSQL each of their statements runs in autocommit (no
+    shared snapshot across statements, which the catalog's page-plus-count reads do
+    not need); on SQLite they hold a deferred read transaction.
     """
 
     connection: AsyncConnection
@@ -134,7 +137,12 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         connection = await self._engine.connect()
         if self._read_only:
-            connection = await connection.execution_options(**{READ_ONLY: True})
+            options: dict[str, Any] = {READ_ONLY: True}
+            if connection.dialect.name == "postgresql":
+                # A read needs no transaction of its own on PostgreSQL: autocommit saves
+                # the BEGIN and ROLLBACK round trips on every catalog read.
+                options["isolation_level"] = "AUTOCOMMIT"
+            connection = await connection.execution_options(**options)
         self.connection = connection
         try:
             await connection.begin()

@@ -6,7 +6,7 @@ which adapters stand behind a service (the composition root decides).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -29,10 +29,14 @@ def registry(request: Request) -> ServiceRegistry:
     return found
 
 
-def use(kind: type[T]) -> Callable[[Request], T]:
-    """A dependency that yields the service of type ``kind`` from the registry."""
+def use(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency that yields the service of type ``kind`` from the registry.
 
-    def dependency(request: Request) -> T:
+    It is ``async`` on purpose: FastAPI runs plain ``def`` dependencies in a thread pool,
+    which costs far more than the lookup itself on every request.
+    """
+
+    async def dependency(request: Request) -> T:
         return registry(request).get(kind)
 
     dependency.__name__ = f"use_{kind.__name__}"
@@ -76,7 +80,7 @@ class PageParams:
         return (self.page - 1) * self.page_size
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=100_000, description="1-based page number")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page, at most {MAX_PAGE_SIZE}")
