@@ -104,3 +104,10 @@ def test_a_newcomer_can_browse_search_buy_and_see_the_order(shop: Served) -> Non
         assert http.get("/api/v1/cart", headers=headers).json()["data"]["items"] == []
         after = http.get(f"/api/v1/products/{product['id']}").json()["data"]
         assert after["stock"] == product["stock"] - 2
+
+
+def test_migrate_creates_the_database_folder_on_a_fresh_checkout(tmp_path: Path) -> None:
+    database = tmp_path / "not-yet" / "there" / "agora.db"
+    result = agora("migrate", env=base_env(f"sqlite+aiosqlite:///{database}"))
+    assert result.returncode == 0, result.stderr
+    assert database.exists()

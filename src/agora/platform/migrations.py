@@ -18,7 +18,16 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    _ensure_sqlite_directory(database_url)
     command.upgrade(alembic_config(database_url), revision)
+
+
+def _ensure_sqlite_directory(database_url: str) -> None:
+    # SQLite creates the file but not its folder (var/ on a fresh clone).
+    if database_url.startswith("sqlite"):
+        path = database_url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def downgrade(database_url: str, revision: str) -> None:
