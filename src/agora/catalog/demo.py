@@ -241,7 +241,7 @@ BRANDS = (
 )
 OPENINGS = (
     "Designed for everyday use, the {name} combines {adj} design with honest materials.",
-    "The {name} is our answer to the search for a {noun_lower} that lasts: {adj} and easy to live with.",
+    "The {name} is a {noun_lower} built to last: {adj} and easy to live with.",
     "Meet the {name}: {adj}, thoughtfully made, and backed by a two-year warranty.",
     "A {adj} take on the classic {noun_lower}, the {name} earns its place from day one.",
 )
