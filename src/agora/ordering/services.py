@@ -226,20 +226,46 @@ class OrderService:
     async def _reserve_and_place(
         self, customer_id: UUID, lines: dict[UUID, int], idempotency_key: str | None
     ) -> Order:
-        async with self._uow() as uow:
+        """Insert the order, then take the stock, then commit: one transaction.
+
+        Stock goes last on purpose: the conditional UPDATE locks the product rows until
+        the commit, so everything else is written before it and a popular product's row
+        is held only for the commit itself. The order snapshots the catalog as read just
+        before; if a price or name changed in between, the reservation (which returns
+        the row as locked) disagrees, and the whole attempt is rolled back and retried.
+        """
+        for _attempt in range(3):
+            for_sale = await self._catalog.products_for_sale(list(lines))
             snapshot = []
             for product_id in sorted(lines):
-                reserved = await uow.stock.reserve(product_id, lines[product_id])
+                product = for_sale.get(product_id)
+                if product is None:
+                    raise NotFoundError("This product is not for sale.", product_id=str(product_id))
                 snapshot.append(
                     OrderLine(
-                        product_id, reserved.sku, reserved.name, reserved.price, lines[product_id]
+                        product_id, product.sku, product.name, product.price, lines[product_id]
                     )
                 )
             order = Order.place(customer_id, snapshot)
-            await uow.orders.add(order)
-            uow.record(order_event(order, idempotency_key=idempotency_key))
-            await uow.commit()
-        return order
+            async with self._uow() as uow:
+                await uow.orders.add(order)
+                uow.record(order_event(order, idempotency_key=idempotency_key))
+                unchanged = True
+                for line in order.items:
+                    reserved = await uow.stock.reserve(line.product_id, line.quantity)
+                    if (reserved.sku, reserved.name, reserved.price) != (
+                        line.sku,
+                        line.name,
+                        line.unit_price,
+                    ):
+                        unchanged = False
+                        break
+                if unchanged:
+                    await uow.commit()
+                    return order
+        raise ConflictError(
+            "The catalog changed while the order was being placed; please try again."
+        )
 
     async def _fail_payment(self, order: Order, reason: str, payment_status: str) -> None:
         """Compensate a failed charge: give the units back, mark the order failed."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,6 +24,7 @@ from agora.platform.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from agora.platform.money import Money
 from tests.fakes import (
     FakeCatalog,
     FakeProduct,
@@ -290,3 +292,45 @@ async def test_order_cancelled_while_being_paid_is_refunded(world: World) -> Non
     assert world.stock(product) == 10  # released once, by the cancel
     (payment,) = world.payments_store.payments.values()
     assert payment.status is PaymentStatus.REFUNDED
+
+
+class StaleCatalog(FakeCatalog):
+    """Answers with an older price the first ``stale_reads`` times (a concurrent change)."""
+
+    def __init__(self, store: OrderingStore, stale_reads: int) -> None:
+        super().__init__(store)
+        self.stale_reads = stale_reads
+
+    async def products_for_sale(self, ids: Any) -> Any:
+        found = dict(await super().products_for_sale(ids))
+        if self.stale_reads > 0:
+            self.stale_reads -= 1
+            found = {
+                i: replace(p, price=Money(p.price.amount - 100, "EUR")) for i, p in found.items()
+            }
+        return found
+
+
+def with_catalog(world: World, catalog: FakeCatalog) -> OrderService:
+    return OrderService(ordering_uow_factory(world.store), catalog, world.payments)
+
+
+async def test_a_price_change_during_checkout_is_retried_with_the_new_price(
+    world: World,
+) -> None:
+    product = world.product(stock=5, amount=2500)
+    orders = with_catalog(world, StaleCatalog(world.store, stale_reads=1))
+    order = await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+    assert order.total == Money(5000, "EUR")
+    assert world.stock(product) == 3
+    assert len(world.store.orders) == 1
+
+
+async def test_a_catalog_that_keeps_changing_fails_the_checkout_cleanly(world: World) -> None:
+    product = world.product(stock=5, amount=2500)
+    orders = with_catalog(world, StaleCatalog(world.store, stale_reads=99))
+    with pytest.raises(ConflictError):
+        await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+    assert world.stock(product) == 5
+    assert world.store.orders == {}
+    assert world.payments_store.payments == {}
