@@ -25,6 +25,25 @@ _WAITING_LEAVES = (
     "Thread._wait_for_tstate_lock (threading.py",
     "Queue.get (queue.py",
 )
+# Activities worth naming, found anywhere in a stack (so they include what they call).
+ACTIVITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("FastAPI dependency resolution", ("solve_dependencies (fastapi/",)),
+    ("handing sync functions to the thread pool", ("run_in_threadpool (starlette/",)),
+    ("opening database connections", ("connect (asyncpg/connection.py",)),
+    ("JWT verification", ("(jwt/",)),
+    ("password hashing", ("(argon2/",)),
+    ("response body serialisation", ("dumps (agora/platform/http/envelope.py",)),
+    ("request validation (parameters and body)", ("_validate_value_with_model_field",)),
+    (
+        "transaction control (BEGIN, COMMIT, ROLLBACK)",
+        (
+            "_start_transaction (sqlalchemy/",
+            "AsyncConnection.rollback (sqlalchemy/",
+            "AsyncConnection.commit (sqlalchemy/",
+        ),
+    ),
+    ("structured logging", ("(structlog/",)),
+)
 _STDLIB_GROUPS = {"asyncio", "uuid", "json", "typing", "enum", "contextvars", "re", "logging"}
 
 
@@ -98,6 +117,12 @@ def summarise(raw_path: Path, top: int = 15) -> dict[str, Any]:
     total = sum(count for _, count in stacks)
     if not total:
         return {"samples": 0}
+    activities: collections.Counter[str] = collections.Counter()
+    for frames, count in stacks:
+        joined = ";".join(frames)
+        for label, needles in ACTIVITIES:
+            if any(needle in joined for needle in needles):
+                activities[label] += count
     by_component: collections.Counter[str] = collections.Counter()
     self_time: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
@@ -137,4 +162,5 @@ def summarise(raw_path: Path, top: int = 15) -> dict[str, Any]:
         "by_component": share(by_component, top),
         "top_self": share(self_time, top),
         "agora_inclusive": share(inclusive, top),
+        "activities": share(activities, len(ACTIVITIES)),
     }

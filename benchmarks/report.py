@@ -178,6 +178,9 @@ def _profile_lines(profile: dict[str, Any] | None, *, brief: bool = False) -> li
         "|---|---:|",
     ]
     lines += [f"| {row['name']} | {row['percent']:.1f}% |" for row in summary["by_component"][:10]]
+    if summary.get("activities"):
+        lines += ["", "| activity (including what it calls) | share |", "|---|---:|"]
+        lines += [f"| {row['name']} | {row['percent']:.1f}% |" for row in summary["activities"]]
     if brief:
         lines += ["", "| hottest functions (self time) | share |", "|---|---:|"]
         lines += [f"| `{row['name']}` | {row['percent']:.1f}% |" for row in summary["top_self"][:8]]
@@ -347,13 +350,28 @@ def _other_notes(results: dict[str, Any]) -> list[str]:
             f"{row['name']} {row['percent']:.0f}%" for row in list_summary["by_component"][:5]
         )
         notes.append(f"- In the profile of the product list: {top}.")
-    other = [s["cpu_percent"]["other"] for s in results["scenarios"] if s.get("cpu_percent")]
-    if other and max(other) > 10:
-        notes.append(
-            f"- Other processes took up to {max(other):.0f}% of the machine during a scenario: "
-            "the absolute numbers of this run are lower than on a quiet machine; the ratios "
-            "are measured side by side and suffer less."
-        )
+    for name, found in ((profile.get("scenario"), summary), ("product list", list_summary)):
+        named = [a for a in found.get("activities", []) if a["percent"] >= 3]
+        if name and named:
+            notes.append(
+                f"- Activities in the profile of {name} (share of samples, each including "
+                "what it calls): "
+                + ", ".join(f"{a['name']} {a['percent']:.0f}%" for a in named)
+                + "."
+            )
+    measured = [s for s in results["scenarios"] if s.get("cpu_percent")]
+    if measured:
+        busiest = max(measured, key=lambda s: s["cpu_percent"]["other"])
+        cpu = busiest["cpu_percent"]
+        if cpu["other"] > 10:
+            named = ", ".join(f"{k} {v:.0f}%" for k, v in (cpu.get("other_top") or {}).items())
+            notes.append(
+                f"- Work outside the server, the database and the load generator took up to "
+                f"{cpu['other']:.0f}% of the machine (during {busiest['name']}"
+                + (f"; largest: {named}" if named else "")
+                + "), so absolute numbers are lower than on an otherwise idle machine; the "
+                "ratios, measured side by side, suffer less."
+            )
     return notes
 
 
@@ -405,8 +423,20 @@ def _setup_lines(results: dict[str, Any]) -> list[str]:
         f"- Data: {config['products']:,} seeded products (then `VACUUM ANALYZE`, as "
         f"autovacuum would have done), {config['customers']} registered customers.",
         f"- Server: `agora serve --workers {config['workers']}` (uvicorn) with "
-        "`AGORA_ENVIRONMENT=production` and the access log off; default pool settings. "
-        "The bare endpoint is `benchmarks/bare_app.py` (no framework, asyncpg pool, orjson), "
+        "`AGORA_ENVIRONMENT=production` and the access log off; "
+        + (
+            f"a pool of {config['pool_size']} database connections per worker "
+            f"(+{config['pool_max_overflow']} overflow). "
+            if "pool_size" in config
+            else "default pool settings. "
+        )
+        + (
+            "Rate limiting is off: all the load comes from one client address, the very "
+            "thing the limits exist to stop. "
+            if config.get("rate_limits") == "off"
+            else (f"Rate limiting {config['rate_limits']}. " if config.get("rate_limits") else "")
+        )
+        + "The bare endpoint is `benchmarks/bare_app.py` (no framework, asyncpg pool, orjson), "
         "served by uvicorn with the same number of workers; it runs the same SQL"
         + (
             f", keeps the counted total for {config['list_total_cache_seconds']:.0f} s per "

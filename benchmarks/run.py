@@ -55,10 +55,6 @@ DOC = ROOT / "docs" / "performance.md"
 FULL_CATALOG = 100_000
 WORKERS = 2
 MB = 1024 * 1024
-RAISED_RATE_LIMITS = {
-    "AGORA_RATE_LIMIT_AUTH_PER_MINUTE": "1000000",
-    "AGORA_RATE_LIMIT_API_PER_MINUTE": "1000000000",
-}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -134,10 +130,6 @@ class Bench:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        # All load comes from one address, so production's limits would refuse most of it.
-        # Raised far above the load, the limiter still does its work on every request.
-        for name, value in RAISED_RATE_LIMITS.items():
-            env.setdefault(name, value)
         return env
 
     def agora(self, *args: str) -> list[str]:
@@ -576,9 +568,9 @@ def rate_limits(env: dict[str, str]) -> str | None:
         return None
     if env.get("AGORA_RATE_LIMIT_ENABLED", "true").lower() in ("0", "false", "no", "off"):
         return "off"
-    auth = int(env["AGORA_RATE_LIMIT_AUTH_PER_MINUTE"])
-    api = int(env["AGORA_RATE_LIMIT_API_PER_MINUTE"])
-    return f"on, raised to {auth:,} auth and {api:,} API requests per minute"
+    auth = env.get("AGORA_RATE_LIMIT_AUTH_PER_MINUTE", "default")
+    api = env.get("AGORA_RATE_LIMIT_API_PER_MINUTE", "default")
+    return f"on ({auth} auth and {api} API requests per minute)"
 
 
 def agora_total_ttl() -> float:
