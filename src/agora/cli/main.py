@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -42,6 +43,9 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    # Worker processes inherit this: glibc otherwise keeps one malloc arena per thread
+    # that ever hashed a password, and a worker's resident memory never shrinks back.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
