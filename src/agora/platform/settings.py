@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/agora.db"
     # Sized for the requests one worker keeps in flight: overflow connections are opened
     # and closed per burst, which under sustained load costs more than the query itself.
-    database_pool_size: int = Field(25, ge=1, le=200)
-    database_max_overflow: int = Field(0, ge=0, le=200)
+    database_pool_size: int = Field(20, ge=1, le=200)
+    database_max_overflow: int = Field(5, ge=0, le=200)
     database_pool_timeout: float = Field(10.0, gt=0)
     database_echo: bool = False
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
