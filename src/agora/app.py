@@ -74,8 +74,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,
-            auth_per_minute=settings.rate_limit_auth_per_minute,
-            api_per_minute=settings.rate_limit_api_per_minute,
+            auth_per_minute=settings.auth_rate_limit,
+            api_per_minute=settings.api_rate_limit,
         )
     if settings.cors_origins:
         app.add_middleware(

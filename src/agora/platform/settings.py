@@ -67,10 +67,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     # Sliding windows of one minute. Auth endpoints are limited per client IP (they are
     # what credential stuffing hits); everything else under /api per credential, or per
-    # IP for anonymous clients. Raise them (or switch them off) for load tests.
+    # IP for anonymous clients. Unset, they take the environment's default: strict in
+    # production, roomy in development and tests, where one machine plays every client.
     rate_limit_enabled: bool = True
-    rate_limit_auth_per_minute: int = Field(30, ge=1)
-    rate_limit_api_per_minute: int = Field(1200, ge=1)
+    rate_limit_auth_per_minute: int | None = Field(None, ge=1)
+    rate_limit_api_per_minute: int | None = Field(None, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_format: str = Field("json", pattern="^(json|console)$")
@@ -122,6 +123,18 @@ class Settings(BaseSettings):
             if "*" in self.cors_origins:
                 raise ValueError("AGORA_CORS_ORIGINS may not be '*' in production")
         return self
+
+    @property
+    def auth_rate_limit(self) -> int:
+        if self.rate_limit_auth_per_minute is not None:
+            return self.rate_limit_auth_per_minute
+        return 30 if self.is_production else 600
+
+    @property
+    def api_rate_limit(self) -> int:
+        if self.rate_limit_api_per_minute is not None:
+            return self.rate_limit_api_per_minute
+        return 1200 if self.is_production else 12_000
 
     @property
     def is_sqlite(self) -> bool:
