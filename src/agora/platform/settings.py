@@ -134,7 +134,7 @@ class Settings(BaseSettings):
     def api_rate_limit(self) -> int:
         if self.rate_limit_api_per_minute is not None:
             return self.rate_limit_api_per_minute
-        return 1200 if self.is_production else 12_000
+        return 1200 if self.is_production else 120_000
 
     @property
     def is_sqlite(self) -> bool:

@@ -67,7 +67,7 @@ def test_rate_limits_are_strict_in_production_and_roomy_elsewhere() -> None:
     production = load_settings(environment="production", secret_key="x" * 40)
     assert (production.auth_rate_limit, production.api_rate_limit) == (30, 1200)
     development = load_settings(environment="development")
-    assert (development.auth_rate_limit, development.api_rate_limit) == (600, 12_000)
+    assert (development.auth_rate_limit, development.api_rate_limit) == (600, 120_000)
     tuned = load_settings(
         environment="production", secret_key="x" * 40, rate_limit_auth_per_minute=5
     )
