@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -12,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from agora.api.errors import domain_error_response
+from agora.api.idempotency import run_idempotently
 from agora.ordering.domain import OrderStatus
 from agora.ordering.ports import OrderFilter
 from agora.ordering.schemas import (
@@ -26,11 +25,10 @@ from agora.ordering.schemas import (
     order_out,
 )
 from agora.ordering.services import CartService, OrderService
-from agora.platform.errors import DomainError
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, Page, use
 from agora.platform.http.schemas import Envelope, error_responses
-from agora.platform.idempotency import SqlIdempotencyStore, StoredResponse, validate_key
+from agora.platform.idempotency import SqlIdempotencyStore, validate_key
 
 router = APIRouter()
 Carts = Annotated[CartService, Depends(use(CartService))]
@@ -149,37 +147,6 @@ async def place_order(
         hashlib.sha256(canonical).hexdigest(),
         checkout,
     )
-
-
-async def run_idempotently(
-    store: SqlIdempotencyStore,
-    scope: str,
-    key: str,
-    request_hash: str,
-    handler: Callable[[], Awaitable[Response]],
-) -> Response:
-    """Run ``handler`` once per key; expected failures are outcomes and are replayed too."""
-    stored = await store.claim(scope, key, request_hash)
-    if stored is not None:
-        return Response(
-            stored.body,
-            stored.status_code,
-            headers={"Idempotent-Replayed": "true"},
-            media_type="application/json",
-        )
-    try:
-        try:
-            response = await handler()
-        except DomainError as exc:
-            response = domain_error_response(exc)
-    except BaseException:
-        await store.release(scope, key)
-        raise
-    if response.status_code >= 500:
-        await store.release(scope, key)
-    else:
-        await store.complete(scope, key, StoredResponse(response.status_code, bytes(response.body)))
-    return response
 
 
 @router.get(

@@ -51,10 +51,11 @@ class SqlIdempotencyStore:
         now = utcnow()
         table = idempotency_keys
         where = and_(table.c.scope == scope, table.c.key == key)
-        async with self._engine.begin() as conn:
-            await conn.execute(delete(table).where(where, table.c.created_at < now - self._ttl))
         try:
+            # One transaction, one commit: an expired claim makes way for this one; a live
+            # one makes the insert fail, rolling back a delete that removed nothing.
             async with self._engine.begin() as conn:
+                await conn.execute(delete(table).where(where, table.c.created_at < now - self._ttl))
                 await conn.execute(
                     insert(table).values(
                         scope=scope, key=key, request_hash=request_hash, created_at=now

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from starlette.responses import Response
 
+from agora.api.idempotency import run_idempotently
 from agora.bootstrap import Container
-from agora.ordering.api import run_idempotently
 from agora.platform.errors import OutOfStockError
 from agora.platform.idempotency import SqlIdempotencyStore
 

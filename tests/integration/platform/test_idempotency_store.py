@@ -70,3 +70,11 @@ def test_keys_must_be_short_and_printable() -> None:
     for bad in ("", " ", "x" * 256, "line\nbreak"):
         with pytest.raises(ValidationError):
             validate_key(bad)
+
+
+async def test_an_expired_key_is_claimed_afresh(container: Container) -> None:
+    expiring = SqlIdempotencyStore(container.engine, timedelta(0))
+    scope = f"orders:{new_id()}"
+    await expiring.claim(scope, "k", "hash-a")
+    await expiring.complete(scope, "k", StoredResponse(201, b"{}"))
+    assert await expiring.claim(scope, "k", "hash-b") is None
