@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
+from uuid import UUID
 
 import orjson
 from sqlalchemy import JSON, DateTime, MetaData, event, insert
@@ -58,6 +59,15 @@ class Timestamp(TypeDecorator[datetime]):
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+def plain_uuid(value: UUID) -> UUID:
+    """A plain ``uuid.UUID``: asyncpg returns its own subclass, which orjson rejects."""
+    return value if type(value) is UUID else UUID(bytes=value.bytes)
+
+
+def optional_uuid(value: UUID | None) -> UUID | None:
+    return None if value is None else plain_uuid(value)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:

@@ -34,7 +34,7 @@ from agora.catalog.domain import (
     ProductSort,
     search_terms,
 )
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.database import SqlUnitOfWork, optional_uuid, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.money import Money
 
@@ -66,15 +66,6 @@ class TotalCache:
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self._ttl, total)
-
-
-def plain_uuid(value: UUID) -> UUID:
-    """asyncpg returns its own UUID subclass, which orjson does not serialise; normalise."""
-    return value if type(value) is UUID else UUID(bytes=value.bytes)
-
-
-def optional_uuid(value: UUID | None) -> UUID | None:
-    return None if value is None else plain_uuid(value)
 
 
 def product_from_row(row: Row[Any]) -> Product:

@@ -19,10 +19,10 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.catalog.adapters.sql import plain_uuid
 from agora.catalog.adapters.tables import products
 from agora.catalog.domain import StockReservation
 from agora.platform.clock import utcnow
+from agora.platform.database import plain_uuid
 from agora.platform.errors import NotFoundError, OutOfStockError, ValidationError
 from agora.platform.money import Money
 

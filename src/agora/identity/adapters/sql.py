@@ -13,18 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agora.identity.adapters.tables import refresh_tokens, users
 from agora.identity.domain import RefreshToken, User
 from agora.platform.access import Role
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.database import SqlUnitOfWork, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
-
-
-def _uuid(value: UUID) -> UUID:
-    """A plain ``uuid.UUID``: asyncpg returns its own subclass, which orjson cannot serialise."""
-    return value if type(value) is UUID else UUID(int=value.int)
 
 
 def _user(row: Any) -> User:
     return User(
-        id=_uuid(row.id),
+        id=plain_uuid(row.id),
         email=row.email,
         name=row.name,
         password_hash=row.password_hash,
@@ -97,9 +92,9 @@ class SqlUserRepository:
 
 def _token(row: Any) -> RefreshToken:
     return RefreshToken(
-        id=_uuid(row.id),
-        user_id=_uuid(row.user_id),
-        family_id=_uuid(row.family_id),
+        id=plain_uuid(row.id),
+        user_id=plain_uuid(row.user_id),
+        family_id=plain_uuid(row.family_id),
         token_hash=row.token_hash,
         created_at=row.created_at,
         expires_at=row.expires_at,

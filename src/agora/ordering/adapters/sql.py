@@ -18,17 +18,12 @@ from agora.ordering.adapters.tables import cart_items, order_items, order_status
 from agora.ordering.domain import Cart, Order, OrderLine, OrderStatus, StatusChange
 from agora.ordering.ports import OrderFilter, StockLedger
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.database import SqlUnitOfWork, plain_uuid
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
 from agora.platform.money import Money
 
 StockLedgerFactory = Callable[[AsyncConnection], StockLedger]
-
-
-def _uuid(value: UUID) -> UUID:
-    """asyncpg returns its own UUID subclass; orjson (and equality by type) want the plain one."""
-    return value if type(value) is UUID else UUID(bytes=value.bytes)
 
 
 def _history_row(change: StatusChange) -> dict[str, Any]:
@@ -132,29 +127,29 @@ class SqlOrderRepository:
         if not rows:
             return []
         lines: defaultdict[UUID, Any] = defaultdict(list)
-        currency = {_uuid(row["id"]): row["currency"] for row in rows}
+        currency = {plain_uuid(row["id"]): row["currency"] for row in rows}
         result = await self._conn.execute(
             select(order_items)
             .where(order_items.c.order_id.in_(list(currency)))
             .order_by(order_items.c.order_id, order_items.c.position)
         )
         for item in result.mappings():
-            lines[_uuid(item["order_id"])].append(
+            lines[plain_uuid(item["order_id"])].append(
                 OrderLine(
-                    product_id=_uuid(item["product_id"]),
+                    product_id=plain_uuid(item["product_id"]),
                     sku=item["sku"],
                     name=item["name"],
-                    unit_price=Money(item["unit_price"], currency[_uuid(item["order_id"])]),
+                    unit_price=Money(item["unit_price"], currency[plain_uuid(item["order_id"])]),
                     quantity=item["quantity"],
                 )
             )
         return [
             Order(
-                id=_uuid(row["id"]),
+                id=plain_uuid(row["id"]),
                 number=row["number"],
-                customer_id=_uuid(row["customer_id"]),
+                customer_id=plain_uuid(row["customer_id"]),
                 status=OrderStatus(row["status"]),
-                items=tuple(lines[_uuid(row["id"])]),
+                items=tuple(lines[plain_uuid(row["id"])]),
                 total=Money(row["total_amount"], row["currency"]),
                 created_at=row["created_at"],
                 updated_at=row["updated_at"],
@@ -196,10 +191,10 @@ class SqlOrderRepository:
         )
         return [
             StatusChange(
-                order_id=_uuid(row["order_id"]),
+                order_id=plain_uuid(row["order_id"]),
                 from_status=OrderStatus(row["from_status"]) if row["from_status"] else None,
                 to_status=OrderStatus(row["to_status"]),
-                actor_id=None if row["actor_id"] is None else _uuid(row["actor_id"]),
+                actor_id=None if row["actor_id"] is None else plain_uuid(row["actor_id"]),
                 at=row["at"],
                 reason=row["reason"],
             )
@@ -217,7 +212,7 @@ class SqlCartRepository:
             .where(cart_items.c.customer_id == customer_id)
             .order_by(cart_items.c.added_at, cart_items.c.product_id)
         )
-        return Cart(customer_id, {_uuid(row.product_id): row.quantity for row in result})
+        return Cart(customer_id, {plain_uuid(row.product_id): row.quantity for row in result})
 
     async def set_quantity(self, customer_id: UUID, product_id: UUID, quantity: int) -> None:
         # An upsert, so two concurrent first adds of a product cannot collide on the key.

@@ -13,14 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.payments.adapters.tables import payment_webhook_events, payments
 from agora.payments.domain import ACTIVE_STATUSES, Payment, PaymentStatus
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.database import SqlUnitOfWork, plain_uuid
 from agora.platform.errors import ConflictError
 from agora.platform.money import Money
-
-
-def _uuid(value: UUID) -> UUID:
-    """asyncpg returns its own UUID subclass; orjson (and equality by type) want the plain one."""
-    return value if type(value) is UUID else UUID(bytes=value.bytes)
 
 
 def _values(payment: Payment) -> dict[str, Any]:
@@ -44,9 +39,9 @@ def _values(payment: Payment) -> dict[str, Any]:
 
 def _payment(row: RowMapping) -> Payment:
     return Payment(
-        id=_uuid(row["id"]),
-        order_id=_uuid(row["order_id"]),
-        customer_id=_uuid(row["customer_id"]),
+        id=plain_uuid(row["id"]),
+        order_id=plain_uuid(row["order_id"]),
+        customer_id=plain_uuid(row["customer_id"]),
         provider=row["provider"],
         provider_reference=row["provider_reference"],
         amount=Money(row["amount"], row["currency"]),
