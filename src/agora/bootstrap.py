@@ -46,6 +46,7 @@ async def build_container(settings: Settings) -> Container:
     )
     _wire_rate_limits(container)
     _wire_health(container)
+    _wire_audit(container)
     _wire_identity(container)
     _wire_catalog(container)
     _wire_payments(container)
@@ -101,6 +102,13 @@ def _wire_health(c: Container) -> None:
         c.health.add("broker", broker)
 
 
+def _wire_audit(c: Container) -> None:
+    """The audit trail every context records security and admin actions in."""
+    from agora.platform.audit import AuditTrail, NullAuditTrail
+
+    c.registry.provide(AuditTrail, NullAuditTrail())  # type: ignore[type-abstract]
+
+
 def _wire_identity(c: Container) -> None:
     """Identity: users, passwords, tokens; provides the ``Authenticator``."""
     from functools import partial
@@ -112,6 +120,7 @@ def _wire_identity(c: Container) -> None:
     from agora.identity.password_policy import PasswordPolicy
     from agora.identity.services import IdentityService, TokenAuthenticator
     from agora.platform.access import Authenticator
+    from agora.platform.audit import AuditTrail
 
     s = c.settings
     tokens = JwtAccessTokens(
@@ -130,6 +139,7 @@ def _wire_identity(c: Container) -> None:
         tokens=tokens,
         policy=PasswordPolicy(common_passwords()),
         refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
+        audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
     )
     c.registry.provide(IdentityService, service)
     c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agora.platform.http import envelope
 from agora.platform.logging import get_logger
-from agora.platform.request_context import request_id_var
+from agora.platform.request_context import enter_request, leave_request
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -71,7 +71,10 @@ class RequestContextMiddleware:
         headers = _headers(scope)
         incoming = headers.get("x-request-id", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
+        client = scope.get("client")
+        context = enter_request(
+            request_id, client[0] if client else None, headers.get("user-agent", "")[:255] or None
+        )
         structlog.contextvars.bind_contextvars(request_id=request_id)
         status = 500
         response_started = False
@@ -126,7 +129,7 @@ class RequestContextMiddleware:
                     client=(scope.get("client") or ("-",))[0],
                 )
             structlog.contextvars.unbind_contextvars("request_id")
-            request_id_var.reset(token)
+            leave_request(context)
 
     def _too_large(self) -> tuple[int, str, str]:
         return (

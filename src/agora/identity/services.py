@@ -6,7 +6,7 @@ Password hashing is slow by design, so it always runs *outside* a writing transa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from agora.identity.ports import (
     PasswordHasher,
 )
 from agora.platform.access import Principal, Role
+from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
 from agora.platform.errors import (
     AlreadyExistsError,
@@ -77,6 +78,7 @@ class IdentityService:
     tokens: AccessTokens
     policy: PasswordPolicy
     refresh_ttl: timedelta
+    audit: AuditTrail = field(default_factory=NullAuditTrail)
 
     # -- accounts -------------------------------------------------------------------
 

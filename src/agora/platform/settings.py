@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     payment_webhook_secret: SecretStr = SecretStr("whsec_agora_test_provider")
     idempotency_ttl_hours: int = Field(24, ge=1)
 
+    # -- accounts: email verification, password reset, mail --
+
+    # -- access tokens, signing keys and sessions --
+
+    # -- multi-factor authentication --
+
+    # -- admin users and API keys --
+
+    # -- OpenID Connect login --
+
+    # -- audit trail and login throttling --
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
