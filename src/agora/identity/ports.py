@@ -82,6 +82,8 @@ class AccessClaims:
     user_id: UUID
     role: Role
     session_id: UUID
+    # True when the session was opened with a second factor (the token's ``amr`` claim).
+    mfa: bool = False
 
 
 class AccessTokens(Protocol):
@@ -90,7 +92,7 @@ class AccessTokens(Protocol):
     @property
     def ttl_seconds(self) -> int: ...
 
-    def issue(self, user_id: UUID, role: Role, session_id: UUID) -> str: ...
+    def issue(self, user_id: UUID, role: Role, session_id: UUID, *, mfa: bool = False) -> str: ...
 
     def verify(self, token: str) -> AccessClaims:
         """Return the claims, or raise ``AuthenticationError`` for any defect."""

@@ -164,16 +164,25 @@ class IdentityService:
             raise InvalidCredentialsError()
         if not await self.hasher.verify(user.password_hash, password) or not user.is_active:
             raise InvalidCredentialsError()
-        new_hash = None
         if self.hasher.needs_rehash(user.password_hash):
             new_hash = await self.hasher.hash(password)
+            async with self.uow() as uow:
+                await uow.users.set_password_hash(user.id, new_hash)
+                await uow.commit()
+        return await self.start_session(user, user_agent, ip)
+
+    async def start_session(
+        self, user: User, user_agent: str | None, ip: str | None, *, mfa: bool = False
+    ) -> TokenPair:
+        """Open a new session (refresh-token family) for an authenticated user.
+
+        Every way of signing in (password, second factor, OpenID Connect) ends here.
+        """
         family_id = new_id()
         async with self.uow() as uow:
-            if new_hash is not None:
-                await uow.users.set_password_hash(user.id, new_hash)
             refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip)
             await uow.commit()
-        return self._pair(user, family_id, refresh)
+        return self._pair(user, family_id, refresh, mfa=mfa)
 
     async def refresh(
         self, refresh_token: str, user_agent: str | None = None, ip: str | None = None
@@ -264,8 +273,8 @@ class IdentityService:
         )
         return token
 
-    def _pair(self, user: User, family_id: UUID, refresh: str) -> TokenPair:
-        access = self.tokens.issue(user.id, user.role, family_id)
+    def _pair(self, user: User, family_id: UUID, refresh: str, *, mfa: bool = False) -> TokenPair:
+        access = self.tokens.issue(user.id, user.role, family_id, mfa=mfa)
         return TokenPair(access, refresh, self.tokens.ttl_seconds)
 
 
@@ -282,7 +291,7 @@ class TokenAuthenticator:
 
     async def authenticate(self, credential: str) -> Principal:
         claims = self._tokens.verify(credential)
-        return Principal.for_user(claims.user_id, claims.role, claims.session_id)
+        return Principal.for_user(claims.user_id, claims.role, claims.session_id, mfa=claims.mfa)
 
 
 def _email_taken() -> AlreadyExistsError:

@@ -46,10 +46,13 @@ class Principal:
     role: Role
     session_id: UUID | None = None
     permissions: frozenset[Permission] = field(default=frozenset())
+    mfa: bool = False  # the session was opened with a second factor
 
     @classmethod
-    def for_user(cls, user_id: UUID, role: Role, session_id: UUID | None = None) -> Principal:
-        return cls(user_id, role, session_id, PERMISSIONS[role])
+    def for_user(
+        cls, user_id: UUID, role: Role, session_id: UUID | None = None, *, mfa: bool = False
+    ) -> Principal:
+        return cls(user_id, role, session_id, PERMISSIONS[role], mfa)
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -37,7 +37,7 @@ class JwtAccessTokens:
     def ttl_seconds(self) -> int:
         return self._ttl
 
-    def issue(self, user_id: UUID, role: Role, session_id: UUID) -> str:
+    def issue(self, user_id: UUID, role: Role, session_id: UUID, *, mfa: bool = False) -> str:
         now = utcnow()
         claims: dict[str, Any] = {
             "iss": self._issuer,
@@ -48,6 +48,8 @@ class JwtAccessTokens:
             "iat": now,
             "exp": now + timedelta(seconds=self._ttl),
             "jti": new_id().hex,
+            # RFC 8176 authentication methods: what the session was opened with.
+            "amr": ["pwd", "otp"] if mfa else ["pwd"],
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM, headers={"kid": self._kid})
 
@@ -67,6 +69,7 @@ class JwtAccessTokens:
                 user_id=UUID(claims["sub"]),
                 role=Role(claims["role"]),
                 session_id=UUID(claims["sid"]),
+                mfa="otp" in claims.get("amr", ()),
             )
         except jwt.ExpiredSignatureError:
             raise AuthenticationError("The access token has expired; refresh it.") from None
