@@ -48,6 +48,8 @@ def test_issued_token_round_trips_to_the_same_claims() -> None:
     token = tokens.issue(USER, Role.STAFF, SESSION)
     claims = tokens.verify(token)
     assert (claims.user_id, claims.role, claims.session_id) == (USER, Role.STAFF, SESSION)
+    assert claims.mfa is False
+    assert tokens.verify(tokens.issue(USER, Role.STAFF, SESSION, mfa=True)).mfa is True
 
 
 def test_issued_token_carries_the_documented_claims_and_header() -> None:
@@ -56,7 +58,8 @@ def test_issued_token_carries_the_documented_claims_and_header() -> None:
     assert header["alg"] == "HS256"
     assert header["kid"] == key_id(SECRET)
     payload = jwt.decode(token, options={"verify_signature": False})
-    assert set(payload) == {"iss", "aud", "sub", "role", "sid", "iat", "exp", "jti"}
+    assert set(payload) == {"iss", "aud", "sub", "role", "sid", "iat", "exp", "jti", "amr"}
+    assert payload["amr"] == ["pwd"]
     assert payload["exp"] - payload["iat"] == 900
     assert payload["role"] == "admin"
     other = jwt.decode(tokens.issue(USER, Role.ADMIN, SESSION), options={"verify_signature": False})
