@@ -16,6 +16,7 @@ from agora.api.middleware import RequestContextMiddleware
 from agora.api.rate_limit import RateLimitMiddleware
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
+from agora.identity.api import api_keys_router, users_router
 from agora.identity.api import router as identity_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
@@ -29,7 +30,8 @@ Agora's REST API. Every response uses one envelope:
 `{"success": true, "data": ..., "meta": {"request_id", "timestamp", "version"}}` or
 `{"success": false, "errors": {"code", "message", "details"}, "meta": {...}}`.
 Money is `{"amount": <integer minor units>, "currency": "EUR"}`; identifiers are UUIDs;
-timestamps are UTC ISO 8601. Authenticate with `Authorization: Bearer <access_token>`.
+timestamps are UTC ISO 8601. Authenticate with `Authorization: Bearer <access_token>`,
+or with an API key as `Authorization: Bearer agora_...` or `X-API-Key: agora_...`.
 """
 
 
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(docs.router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
     for router in (identity_router, catalog_router, ordering_router, payments_router):
+        app.include_router(router, prefix=API_PREFIX)
+    for router in (users_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
 
     if settings.rate_limit_enabled:

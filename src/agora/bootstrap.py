@@ -48,6 +48,7 @@ async def build_container(settings: Settings) -> Container:
     _wire_health(container)
     _wire_audit(container)
     _wire_identity(container)
+    _wire_access(container)
     _wire_catalog(container)
     _wire_payments(container)
     _wire_ordering(container)
@@ -143,6 +144,39 @@ def _wire_identity(c: Container) -> None:
     )
     c.registry.provide(IdentityService, service)
     c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]
+
+
+def _wire_access(c: Container) -> None:
+    """Admin user management and API keys.
+
+    Wraps the ``Authenticator`` that ``_wire_identity`` provided: credentials shaped like
+    API keys go to the key store, everything else still goes to the token authenticator.
+    """
+    from functools import partial
+
+    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.services import (
+        ApiKeyAuthenticator,
+        ApiKeyService,
+        CredentialAuthenticator,
+        UserAdministration,
+        VerifiedKeyCache,
+    )
+    from agora.platform.access import Authenticator
+    from agora.platform.audit import AuditTrail
+
+    uow = partial(SqlIdentityUnitOfWork, c.engine)
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    verified = VerifiedKeyCache(c.settings.api_key_cache_seconds)
+    c.registry.provide(UserAdministration, UserAdministration(uow, verified, audit))
+    c.registry.provide(
+        ApiKeyService, ApiKeyService(uow, verified, c.settings.api_keys_per_user, audit)
+    )
+    tokens = c.registry.get(Authenticator)  # type: ignore[type-abstract]
+    c.registry.provide(
+        Authenticator,  # type: ignore[type-abstract]
+        CredentialAuthenticator(ApiKeyAuthenticator(uow, verified), tokens),
+    )
 
 
 def _wire_catalog(c: Container) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from agora.identity.domain import RefreshToken, User
+from agora.identity.domain import ApiKey, RefreshToken, User
 from agora.platform.access import Role
 from agora.platform.unit_of_work import UnitOfWork
 
@@ -31,6 +31,24 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None: ...
 
+    # -- administration --
+
+    async def lock(self, user_id: UUID) -> User | None:
+        """Read the user and hold its row until the unit ends (``FOR UPDATE``)."""
+        ...
+
+    async def search(self, where: UserFilter, offset: int, limit: int) -> tuple[list[User], int]:
+        """One page ordered by email (unique, so pages never overlap) and the total."""
+        ...
+
+    async def lock_active_admins(self) -> list[UUID]:
+        """Ids of every active admin, their rows held until the unit ends.
+
+        Of two units that each mean to remove an admin, the second waits here and then
+        counts what the first left, so the last admin cannot be removed twice over.
+        """
+        ...
+
 
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
@@ -46,12 +64,50 @@ class RefreshTokenRepository(Protocol):
     async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    """Admin search: ``q`` is matched literally (no wildcards) in the email or the name."""
+
+    q: str | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None:
+        """Insert; raises ``AlreadyExistsError`` when the prefix is taken (regenerate)."""
+        ...
+
+    async def find_with_owner(self, prefix: str) -> tuple[ApiKey, User] | None:
+        """The key with this prefix and its owner, in one read (the authentication path)."""
+        ...
+
+    async def list_for_user(self, user_id: UUID) -> list[ApiKey]:
+        """The user's keys that are not revoked, newest first."""
+        ...
+
+    async def count_usable(self, user_id: UUID, now: datetime) -> int: ...
+
+    async def revoke(self, key_id: UUID, user_id: UUID, now: datetime) -> ApiKey | None:
+        """Revoke the user's key if it is still live; None when there is none to revoke."""
+        ...
+
+    async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> int: ...
+
+    async def touch(self, key_id: UUID, now: datetime, older_than: datetime) -> None:
+        """Set ``last_used_at`` unless it is already more recent than ``older_than``."""
+        ...
+
+
 class IdentityUnitOfWork(UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
 
 IdentityUnitOfWorkFactory = Callable[..., IdentityUnitOfWork]

@@ -6,8 +6,10 @@ Password hashing is slow by design, so it always runs *outside* a writing transa
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,11 +17,16 @@ from email_validator import EmailNotValidError, validate_email
 from agora.identity.domain import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
+    ApiKey,
     InvalidCredentialsError,
     RefreshToken,
     TokenPair,
     User,
+    api_key_prefix,
+    hash_api_key,
     hash_refresh_token,
+    is_api_key,
+    new_api_key,
     new_refresh_token,
     user_registered,
 )
@@ -29,17 +36,24 @@ from agora.identity.ports import (
     IdentityUnitOfWork,
     IdentityUnitOfWorkFactory,
     PasswordHasher,
+    UserFilter,
 )
-from agora.platform.access import Principal, Role
+from agora.platform.access import PERMISSIONS, Authenticator, Permission, Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
 from agora.platform.errors import (
     AlreadyExistsError,
     AuthenticationError,
+    ConflictError,
     NotFoundError,
+    PermissionDeniedError,
+    StaleVersionError,
     ValidationError,
 )
 from agora.platform.ids import new_id
+from agora.platform.logging import get_logger
+
+log = get_logger("agora.identity")
 
 MAX_USER_AGENT = 255
 MAX_IP = 45
@@ -292,6 +306,410 @@ class TokenAuthenticator:
     async def authenticate(self, credential: str) -> Principal:
         claims = self._tokens.verify(credential)
         return Principal.for_user(claims.user_id, claims.role, claims.session_id, mfa=claims.mfa)
+
+
+# -- user administration ----------------------------------------------------------------
+
+
+class LastAdminError(ConflictError):
+    code = "LAST_ADMIN"
+    default_message = "This would leave no active administrator; promote another one first."
+
+
+class OwnAccessError(ConflictError):
+    code = "OWN_ACCESS_CHANGE"
+    default_message = (
+        "Administrators cannot demote or deactivate themselves; ask another administrator."
+    )
+
+
+@dataclass
+class UserAdministration:
+    """Admins list, read, promote, demote, deactivate and reactivate accounts.
+
+    Every method checks ``users:manage`` itself, whatever the route did. Changes that
+    could remove an administrator lock the active admins' rows first, so concurrent
+    demotions queue and the last active admin always survives.
+    """
+
+    uow: IdentityUnitOfWorkFactory
+    keys: VerifiedKeyCache
+    audit: AuditTrail = field(default_factory=NullAuditTrail)
+
+    async def list_users(
+        self, principal: Principal, where: UserFilter, *, offset: int, limit: int
+    ) -> tuple[list[User], int]:
+        principal.require(Permission.USERS_MANAGE)
+        async with self.uow(read_only=True) as uow:
+            return await uow.users.search(where, offset, limit)
+
+    async def get_user(self, principal: Principal, user_id: UUID) -> User:
+        principal.require(Permission.USERS_MANAGE)
+        async with self.uow(read_only=True) as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise _no_such_user(user_id)
+        return user
+
+    async def update_user(
+        self,
+        principal: Principal,
+        user_id: UUID,
+        *,
+        role: Role | None = None,
+        is_active: bool | None = None,
+        expected_version: int | None = None,
+    ) -> User:
+        """Change a user's role and/or activation; deactivation ends every session and key.
+
+        A new role reaches the user's sessions at their next refresh (access tokens carry
+        the role) and their API keys at once.
+        """
+        principal.require(Permission.USERS_MANAGE)
+        removes_an_admin = (role is not None and role is not Role.ADMIN) or is_active is False
+        if user_id == principal.user_id and removes_an_admin:
+            await self._refused(principal, user_id, role, is_active, "own_access")
+            raise OwnAccessError()
+        now = utcnow()
+        async with self.uow() as uow:
+            admins = await uow.users.lock_active_admins() if removes_an_admin else []
+            user = await uow.users.lock(user_id)
+            if user is None:
+                raise _no_such_user(user_id)
+            if expected_version is not None and expected_version != user.version:
+                raise StaleVersionError(current_version=user.version)
+            changed = user.with_access(
+                user.role if role is None else role,
+                user.is_active if is_active is None else is_active,
+                now,
+            )
+            if changed is user:
+                return user
+            last_admin = (
+                user.is_active_admin and not changed.is_active_admin and admins == [user.id]
+            )
+            if not last_admin:
+                await self._check_actor(uow, principal)
+                await uow.users.update(changed, expected_version=user.version)
+                keys_revoked = 0
+                if user.is_active and not changed.is_active:
+                    await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+                    keys_revoked = await uow.api_keys.revoke_all_for_user(user.id, now)
+                await uow.commit()
+        if last_admin:
+            # Recorded after the unit: the audit trail may need the write lock it held.
+            await self._refused(principal, user_id, role, is_active, "last_admin")
+            raise LastAdminError()
+        self.keys.forget_owner(user.id)
+        await self._record_changes(principal, user, changed, keys_revoked)
+        return changed
+
+    @staticmethod
+    async def _check_actor(uow: IdentityUnitOfWork, principal: Principal) -> None:
+        # The role in an access token may be minutes old: an admin demoted meanwhile must
+        # not keep changing other people's access until the token expires.
+        actor = await uow.users.get(principal.user_id)
+        if (
+            actor is None
+            or not Principal.for_user(actor.id, actor.role).can(Permission.USERS_MANAGE)
+            or not actor.is_active
+        ):
+            raise PermissionDeniedError(required=Permission.USERS_MANAGE.value)
+
+    async def _record_changes(
+        self, principal: Principal, before: User, after: User, keys_revoked: int
+    ) -> None:
+        changes: list[tuple[str, dict[str, object]]] = []
+        if before.role is not after.role:
+            changes.append(
+                ("users.role_changed", {"from": before.role.value, "to": after.role.value})
+            )
+        if before.is_active and not after.is_active:
+            changes.append(("users.deactivated", {"api_keys_revoked": keys_revoked}))
+        elif after.is_active and not before.is_active:
+            changes.append(("users.reactivated", {}))
+        for action, details in changes:
+            await self.audit.record(
+                action,
+                actor_id=principal.user_id,
+                target_type="user",
+                target_id=str(after.id),
+                details=details,
+            )
+
+    async def _refused(
+        self,
+        principal: Principal,
+        user_id: UUID,
+        role: Role | None,
+        is_active: bool | None,
+        reason: str,
+    ) -> None:
+        action = "users.role_changed" if is_active is not False else "users.deactivated"
+        await self.audit.record(
+            action,
+            actor_id=principal.user_id,
+            target_type="user",
+            target_id=str(user_id),
+            outcome="failure",
+            details={
+                "reason": reason,
+                "role": None if role is None else role.value,
+                "is_active": is_active,
+            },
+        )
+
+
+def _no_such_user(user_id: UUID) -> NotFoundError:
+    return NotFoundError("No user has this id.", user_id=str(user_id))
+
+
+# -- API keys -----------------------------------------------------------------------------
+
+MAX_API_KEY_LIFETIME = timedelta(days=3650)
+API_KEY_TOUCH_INTERVAL = timedelta(seconds=60)
+_MAX_CACHED_KEYS = 10_000
+
+
+class InvalidApiKeyError(AuthenticationError):
+    code = "INVALID_API_KEY"
+    default_message = "The API key is invalid, expired or revoked."
+
+
+class ApiKeyLimitError(ConflictError):
+    code = "API_KEY_LIMIT"
+    default_message = "You have as many API keys as allowed; revoke one you no longer use."
+
+
+class SessionRequiredError(PermissionDeniedError):
+    code = "SESSION_REQUIRED"
+    default_message = "API keys cannot manage API keys; sign in to do this."
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedKey:
+    principal: Principal
+    key_expires_at: datetime | None
+    fresh_until: float
+
+
+class VerifiedKeyCache:
+    """API keys this process verified recently, so a busy integration costs no read per call.
+
+    Revoking, deactivating or changing a role in this process forgets the affected
+    entries at once; other processes keep trusting them for at most ``ttl_seconds``
+    (ADR 0020). Entries never outlive the key's own expiry.
+    """
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, _CachedKey] = {}
+        # Bumped by every forget: a verification that read the database before a
+        # revocation committed must not put the stale key back afterwards.
+        self.epoch = 0
+
+    def get(self, key_hash: str, now: datetime) -> Principal | None:
+        entry = self._entries.get(key_hash)
+        if entry is None:
+            return None
+        if entry.fresh_until <= self._clock() or (
+            entry.key_expires_at is not None and now >= entry.key_expires_at
+        ):
+            del self._entries[key_hash]
+            return None
+        return entry.principal
+
+    def put(
+        self, key_hash: str, principal: Principal, key_expires_at: datetime | None, epoch: int
+    ) -> None:
+        if self._ttl <= 0 or epoch != self.epoch:
+            return
+        if len(self._entries) >= _MAX_CACHED_KEYS:
+            self._entries.clear()  # crude, but bounded; a miss only costs one read
+        self._entries[key_hash] = _CachedKey(principal, key_expires_at, self._clock() + self._ttl)
+
+    def forget_key(self, key_id: UUID) -> None:
+        self._forget(lambda p: p.api_key_id == key_id)
+
+    def forget_owner(self, user_id: UUID) -> None:
+        self._forget(lambda p: p.user_id == user_id)
+
+    def _forget(self, matches: Callable[[Principal], bool]) -> None:
+        self.epoch += 1
+        for key_hash in [h for h, e in self._entries.items() if matches(e.principal)]:
+            del self._entries[key_hash]
+
+
+@dataclass
+class ApiKeyService:
+    """Create, list and revoke one's own API keys (only from a signed-in session)."""
+
+    uow: IdentityUnitOfWorkFactory
+    keys: VerifiedKeyCache
+    max_per_user: int = 25
+    audit: AuditTrail = field(default_factory=NullAuditTrail)
+
+    async def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        scopes: Collection[Permission],
+        expires_at: datetime | None = None,
+    ) -> tuple[ApiKey, str]:
+        """The stored key and the key itself, which is never available again."""
+        _require_session(principal)
+        name = clean_name(name)
+        wanted = frozenset(scopes)
+        now = utcnow()
+        if expires_at is not None and not now < expires_at <= now + MAX_API_KEY_LIFETIME:
+            raise ValidationError(
+                "The expiry must be in the future and at most ten years away.",
+                field="expires_at",
+            )
+        for _attempt in range(3):
+            key, prefix, key_hash = new_api_key()
+            stored = ApiKey(
+                id=new_id(),
+                user_id=principal.user_id,
+                name=name,
+                prefix=prefix,
+                key_hash=key_hash,
+                scopes=wanted,
+                created_at=now,
+                expires_at=expires_at,
+            )
+            try:
+                async with self.uow() as uow:
+                    owner = await uow.users.lock(principal.user_id)
+                    if owner is None or not owner.is_active:
+                        raise AuthenticationError()
+                    not_granted = wanted - PERMISSIONS[owner.role]
+                    if not_granted:
+                        raise ValidationError(
+                            "A key can only carry permissions your role has.",
+                            field="scopes",
+                            not_granted=sorted(scope.value for scope in not_granted),
+                        )
+                    if await uow.api_keys.count_usable(owner.id, now) >= self.max_per_user:
+                        raise ApiKeyLimitError(limit=self.max_per_user)
+                    await uow.api_keys.add(stored)
+                    await uow.commit()
+            except AlreadyExistsError:  # the random prefix was taken: draw another
+                continue
+            await self.audit.record(
+                "api_keys.created",
+                actor_id=principal.user_id,
+                target_type="api_key",
+                target_id=str(stored.id),
+                details={
+                    "name": name,
+                    "prefix": prefix,
+                    "scopes": sorted(scope.value for scope in wanted),
+                    "expires_at": None if expires_at is None else expires_at.isoformat(),
+                },
+            )
+            return stored, key
+        raise ConflictError("Could not create a unique API key; try again.")
+
+    async def list(self, principal: Principal) -> list[ApiKey]:
+        _require_session(principal)
+        async with self.uow(read_only=True) as uow:
+            return await uow.api_keys.list_for_user(principal.user_id)
+
+    async def revoke(self, principal: Principal, key_id: UUID) -> None:
+        """Revoke one of the caller's keys; another user's key is as absent as a missing one."""
+        _require_session(principal)
+        async with self.uow() as uow:
+            revoked = await uow.api_keys.revoke(key_id, principal.user_id, utcnow())
+            if revoked is None:
+                raise NotFoundError("No API key of yours has this id.", api_key_id=str(key_id))
+            await uow.commit()
+        self.keys.forget_key(key_id)
+        await self.audit.record(
+            "api_keys.revoked",
+            actor_id=principal.user_id,
+            target_type="api_key",
+            target_id=str(key_id),
+            details={"prefix": revoked.prefix, "name": revoked.name},
+        )
+
+
+def _require_session(principal: Principal) -> None:
+    # A leaked key must not be able to mint longer-lived or broader keys for itself.
+    if principal.api_key_id is not None:
+        raise SessionRequiredError()
+
+
+class ApiKeyAuthenticator:
+    """An ``agora_...`` key -> the owner's principal, limited to the key's scopes.
+
+    A key works while it is neither revoked nor expired and its owner is active; the
+    owner's *current* role bounds what its scopes grant. ``last_used_at`` is written at
+    most once per ``touch_interval`` per key, not on every request.
+    """
+
+    def __init__(
+        self,
+        uow: IdentityUnitOfWorkFactory,
+        keys: VerifiedKeyCache,
+        touch_interval: timedelta = API_KEY_TOUCH_INTERVAL,
+    ) -> None:
+        self._uow = uow
+        self._keys = keys
+        self._touch_interval = touch_interval
+        self._touched: dict[UUID, datetime] = {}
+
+    async def authenticate(self, credential: str) -> Principal:
+        prefix = api_key_prefix(credential)
+        if prefix is None:
+            raise InvalidApiKeyError()
+        now = utcnow()
+        key_hash = hash_api_key(credential)
+        principal = self._keys.get(key_hash, now)
+        if principal is None:
+            epoch = self._keys.epoch
+            async with self._uow(read_only=True) as uow:
+                found = await uow.api_keys.find_with_owner(prefix)
+            if found is None:
+                raise InvalidApiKeyError()
+            key, owner = found
+            if not key.matches(credential) or not key.is_usable(now) or not owner.is_active:
+                raise InvalidApiKeyError()
+            principal = Principal.for_api_key(owner.id, owner.role, key.id, key.scopes)
+            self._keys.put(key_hash, principal, key.expires_at, epoch)
+        await self._touch(principal, now)
+        return principal
+
+    async def _touch(self, principal: Principal, now: datetime) -> None:
+        key_id = principal.api_key_id
+        assert key_id is not None
+        last = self._touched.get(key_id)
+        if last is not None and now - last < self._touch_interval:
+            return
+        if len(self._touched) >= _MAX_CACHED_KEYS:
+            self._touched.clear()
+        self._touched[key_id] = now  # before the write: concurrent requests skip it
+        try:
+            async with self._uow() as uow:
+                await uow.api_keys.touch(key_id, now, now - self._touch_interval)
+                await uow.commit()
+        except Exception:  # bookkeeping only: never fail a request because of it
+            log.warning("api_key_touch_failed", api_key_id=str(key_id), exc_info=True)
+
+
+class CredentialAuthenticator:
+    """The platform ``Authenticator``: API keys to the key store, anything else to tokens."""
+
+    def __init__(self, api_keys: Authenticator, tokens: Authenticator) -> None:
+        self._api_keys = api_keys
+        self._tokens = tokens
+
+    async def authenticate(self, credential: str) -> Principal:
+        if is_api_key(credential):
+            return await self._api_keys.authenticate(credential)
+        return await self._tokens.authenticate(credential)
 
 
 def _email_taken() -> AlreadyExistsError:

@@ -6,6 +6,7 @@ only pass the principal along. ``docs/security.md`` documents the same table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -47,12 +48,26 @@ class Principal:
     session_id: UUID | None = None
     permissions: frozenset[Permission] = field(default=frozenset())
     mfa: bool = False  # the session was opened with a second factor
+    api_key_id: UUID | None = None  # set when the actor authenticated with an API key
 
     @classmethod
     def for_user(
         cls, user_id: UUID, role: Role, session_id: UUID | None = None, *, mfa: bool = False
     ) -> Principal:
         return cls(user_id, role, session_id, PERMISSIONS[role], mfa)
+
+    @classmethod
+    def for_api_key(
+        cls, user_id: UUID, role: Role, api_key_id: UUID, scopes: Iterable[Permission]
+    ) -> Principal:
+        """The owner acting through a key: never more than both the key and the role allow.
+
+        Intersecting at every authentication means a demoted owner's keys lose the
+        permissions the new role lacks without being reissued.
+        """
+        return cls(
+            user_id, role, None, frozenset(scopes) & PERMISSIONS[role], api_key_id=api_key_id
+        )
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

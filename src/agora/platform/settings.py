@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     # -- multi-factor authentication --
 
     # -- admin users and API keys --
+    # How long a process trusts an API key it verified before reading it again. Revoking
+    # takes effect at once in the process that revoked; others notice within this window.
+    api_key_cache_seconds: int = Field(30, ge=0, le=300)
+    api_keys_per_user: int = Field(25, ge=1, le=1000)
 
     # -- OpenID Connect login --
 
