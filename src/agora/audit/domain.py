@@ -262,8 +262,8 @@ class ChainVerifier:
             return ChainBreak(
                 self.last_seq + 1,
                 None,
-                f"records {self.last_seq + 1} to {head.seq} are missing: the chain head "
-                f"says {head.seq} records were appended",
+                f"{_missing(self.last_seq + 1, head.seq)}: the chain head says {head.seq} "
+                "records were appended",
             )
         if head.seq < self.last_seq or head.hash != self.last_hash:
             return ChainBreak(
@@ -284,15 +284,20 @@ class ChainVerifier:
 
 def _gap(expected: int, record: AuditRecord) -> ChainBreak:
     if record.seq > expected:
-        missing = (
-            f"record {expected} is missing"
-            if record.seq == expected + 1
-            else f"records {expected} to {record.seq - 1} are missing"
+        return ChainBreak(
+            expected,
+            None,
+            f"{_missing(expected, record.seq - 1)}: the chain jumps to record {record.seq}",
         )
-        return ChainBreak(expected, None, f"{missing}: the chain jumps to record {record.seq}")
     return ChainBreak(
         record.seq, record.id, f"record {record.seq} is out of order after {expected - 1}"
     )
+
+
+def _missing(first: int, last: int) -> str:
+    if first == last:
+        return f"record {first} is missing"
+    return f"records {first} to {last} are missing"
 
 
 def plain_details(details: Mapping[str, Any]) -> dict[str, Any]:

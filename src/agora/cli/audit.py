@@ -10,6 +10,7 @@ from agora.audit.domain import Anchor, ChainReport
 from agora.audit.services import AuditService
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
+from agora.platform.errors import ValidationError
 
 app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
@@ -31,9 +32,12 @@ def verify(
 
     Exits 0 when the chain is intact, 1 naming the first bad record otherwise.
     """
+    try:
+        parsed = Anchor.parse(anchor) if anchor is not None else None
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--anchor") from None
 
     async def work(container: Container) -> ChainReport:
-        parsed = Anchor.parse(anchor) if anchor is not None else None
         return await container.registry.get(AuditService).verify(parsed)
 
     report = run_with_container(work)

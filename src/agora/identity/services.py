@@ -228,6 +228,8 @@ class IdentityService:
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
+                # Rare (a leaked token), so recording it here, while this unit still holds
+                # its connection, cannot exhaust the pool.
                 await self.audit.record(
                     "auth.refresh_reuse",
                     actor_id=stored.user_id,

@@ -125,12 +125,14 @@ class PaymentService:
             raise PaymentProviderError("The provider did not confirm the refund.")
         refunded = payment.mark_refunded()
         async with self._uow() as uow:
-            if await uow.payments.save(refunded, payment.version):
+            saved = await uow.payments.save(refunded, payment.version)
+            if saved:
                 uow.record(_event("PaymentRefunded", refunded))
                 await uow.commit()
-                await self._audit_refund(refunded, "requested")
-                return PaymentResult.of(refunded)
-            current = await uow.payments.latest_for_order(order_id)
+            current = None if saved else await uow.payments.latest_for_order(order_id)
+        if saved:
+            await self._audit_refund(refunded, "requested")
+            return PaymentResult.of(refunded)
         # Someone else (a webhook, a concurrent refund) got there first: report their result.
         if current is not None and current.status is PaymentStatus.REFUNDED:
             return PaymentResult.of(current)

@@ -77,9 +77,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_records")),
         sa.UniqueConstraint("seq", name=op.f("uq_audit_records_seq")),
     )
-    op.create_index(
-        op.f("ix_audit_records_actor_id_seq"), "audit_records", ["actor_id", "seq"]
-    )
+    op.create_index(op.f("ix_audit_records_actor_id_seq"), "audit_records", ["actor_id", "seq"])
     op.create_index(op.f("ix_audit_records_action_seq"), "audit_records", ["action", "seq"])
     op.create_index(op.f("ix_audit_records_occurred_at"), "audit_records", ["occurred_at"])
     op.create_table(
