@@ -228,8 +228,8 @@ class IdentityService:
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
-                # Rare (a leaked token), so recording it here, while this unit still holds
-                # its connection, cannot exhaust the pool.
+                # Recorded before leaving the unit (which still holds its connection, but
+                # has committed): reuse is rare, so the second connection costs little.
                 await self.audit.record(
                     "auth.refresh_reuse",
                     actor_id=stored.user_id,
@@ -310,7 +310,9 @@ class IdentityService:
             raise LoginThrottledError(retry_after_seconds(wait))
         return attempt
 
-    async def _login_failed(self, attempt: LoginAttempt, user: User | None) -> Exception:
+    async def _login_failed(
+        self, attempt: LoginAttempt, user: User | None
+    ) -> InvalidCredentialsError:
         """Count and record a failed login; returns the error to raise (the same for all)."""
         locked_for = await self.throttle.failed(attempt.account, attempt.ip)
         details: dict[str, object] = {"factor": "password"}
