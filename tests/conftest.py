@@ -84,6 +84,9 @@ def make_test_settings(database_url: str, **overrides: object) -> Settings:
         # The suite is one client making hundreds of calls; the limits have their own tests.
         "rate_limit_auth_per_minute": 1_000_000,
         "rate_limit_api_per_minute": 1_000_000,
+        # Likewise one client address failing logins all run long; throttling has its own tests.
+        "login_throttle_account_threshold": 1_000_000,
+        "login_throttle_ip_threshold": 1_000_000,
     }
     values.update(overrides)
     return load_settings(**values)

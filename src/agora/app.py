@@ -14,6 +14,7 @@ from agora.api import docs, health
 from agora.api.errors import install_error_handlers
 from agora.api.middleware import RequestContextMiddleware
 from agora.api.rate_limit import RateLimitMiddleware
+from agora.audit.api import router as audit_router
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import api_keys_router, users_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(router, prefix=API_PREFIX)
     for router in (users_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(audit_router, prefix=API_PREFIX)
 
     if settings.rate_limit_enabled:
         app.add_middleware(

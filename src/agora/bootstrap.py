@@ -7,8 +7,10 @@ API, CLI, worker). Tests build the same container with their own settings.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +22,9 @@ from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateL
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
+if TYPE_CHECKING:
+    from agora.identity.ports import LoginThrottle
+
 
 @dataclass
 class Container:
@@ -27,11 +32,15 @@ class Container:
     engine: AsyncEngine
     registry: ServiceRegistry = field(default_factory=ServiceRegistry)
     health: HealthChecks = field(default_factory=HealthChecks)
+    # Clients the wiring opened (Redis connections, ...), closed with the container.
+    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         limiter = self.registry.find(RateLimiter)  # type: ignore[type-abstract]
         if limiter is not None:
             await limiter.close()
+        for close in reversed(self.on_close):
+            await close()
         await self.engine.dispose()
 
 
@@ -104,10 +113,23 @@ def _wire_health(c: Container) -> None:
 
 
 def _wire_audit(c: Container) -> None:
-    """The audit trail every context records security and admin actions in."""
-    from agora.platform.audit import AuditTrail, NullAuditTrail
+    """The audit trail every context records security and admin actions in.
 
-    c.registry.provide(AuditTrail, NullAuditTrail())  # type: ignore[type-abstract]
+    One ``AuditService`` is both the query and verify service and the platform's
+    ``AuditTrail``: records are hash-chained rows in the application's own database.
+    """
+    from agora.audit.adapters.sql import SqlAuditUnitOfWork
+    from agora.audit.services import AuditService
+    from agora.platform.audit import AuditTrail
+
+    engine = c.engine
+
+    def unit_of_work(*, read_only: bool = False, snapshot: bool = False) -> SqlAuditUnitOfWork:
+        return SqlAuditUnitOfWork(engine, read_only=read_only, snapshot=snapshot)
+
+    service = AuditService(unit_of_work)
+    c.registry.provide(AuditService, service)
+    c.registry.provide(AuditTrail, service)  # type: ignore[type-abstract]
 
 
 def _wire_identity(c: Container) -> None:
@@ -130,6 +152,7 @@ def _wire_identity(c: Container) -> None:
         audience=s.jwt_audience,
         ttl_seconds=s.access_token_ttl_seconds,
     )
+    throttle, fingerprint_key = _login_throttle(c)
     service = IdentityService(
         uow=partial(SqlIdentityUnitOfWork, c.engine),
         hasher=Argon2PasswordHasher(
@@ -141,6 +164,8 @@ def _wire_identity(c: Container) -> None:
         policy=PasswordPolicy(common_passwords()),
         refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
+        throttle=throttle,
+        fingerprint_key=fingerprint_key,
     )
     c.registry.provide(IdentityService, service)
     c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]
@@ -179,6 +204,34 @@ def _wire_access(c: Container) -> None:
     )
 
 
+def _login_throttle(c: Container) -> tuple[LoginThrottle, bytes]:
+    """Failed-login counters (Redis when configured) and the key that hashes emails for them."""
+    import hashlib
+    import hmac
+
+    from agora.identity.adapters.login_throttle import MemoryLoginThrottle, RedisLoginThrottle
+    from agora.identity.login_throttle import ThrottlePolicy
+
+    s = c.settings
+    policy = ThrottlePolicy(
+        account_threshold=s.login_throttle_account_threshold,
+        ip_threshold=s.login_throttle_ip_threshold,
+        max_delay=float(s.login_throttle_max_delay_seconds),
+        memory=float(s.login_throttle_memory_seconds),
+    )
+    local = MemoryLoginThrottle(policy)
+    throttle: LoginThrottle = local
+    if s.redis_url:
+        shared = RedisLoginThrottle(s.redis_url, policy, fallback=local)
+        c.on_close.append(shared.close)
+        throttle = shared
+    # Derived, so the signing secret itself never keys anything else.
+    key = hmac.new(
+        s.secret_key.get_secret_value().encode(), b"agora:email-fingerprint", hashlib.sha256
+    ).digest()
+    return throttle, key
+
+
 def _wire_catalog(c: Container) -> None:
     """Catalog: categories, products, search, stock.
 
@@ -187,6 +240,7 @@ def _wire_catalog(c: Container) -> None:
     """
     from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
     from agora.catalog.services import CatalogService
+    from agora.platform.audit import AuditTrail
 
     engine = c.engine
     totals = TotalCache()
@@ -194,7 +248,8 @@ def _wire_catalog(c: Container) -> None:
     def catalog_unit_of_work(*, read_only: bool = False) -> SqlCatalogUnitOfWork:
         return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
 
-    c.registry.provide(CatalogService, CatalogService(catalog_unit_of_work))
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    c.registry.provide(CatalogService, CatalogService(catalog_unit_of_work, audit))
 
 
 def _wire_payments(c: Container) -> None:
@@ -202,6 +257,7 @@ def _wire_payments(c: Container) -> None:
     from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
     from agora.payments.adapters.test_cards import TestCardGateway
     from agora.payments.services import PaymentService
+    from agora.platform.audit import AuditTrail
 
     gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
     engine = c.engine
@@ -209,7 +265,8 @@ def _wire_payments(c: Container) -> None:
     def unit_of_work(*, read_only: bool = False) -> SqlPaymentsUnitOfWork:
         return SqlPaymentsUnitOfWork(engine, read_only=read_only)
 
-    c.registry.provide(PaymentService, PaymentService(unit_of_work, gateway))
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    c.registry.provide(PaymentService, PaymentService(unit_of_work, gateway, audit))
 
 
 def _wire_ordering(c: Container) -> None:
@@ -219,6 +276,7 @@ def _wire_ordering(c: Container) -> None:
     from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
     from agora.ordering.services import CartService, OrderService
     from agora.payments.services import PaymentService
+    from agora.platform.audit import AuditTrail
 
     engine = c.engine
 
@@ -228,11 +286,13 @@ def _wire_ordering(c: Container) -> None:
     catalog = c.registry.get(CatalogService)
     payments = c.registry.get(PaymentService)
     c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
-    c.registry.provide(OrderService, OrderService(uow, catalog, payments))
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    c.registry.provide(OrderService, OrderService(uow, catalog, payments, audit))
 
 
 def load_metadata() -> MetaData:
     """Import every context's tables so the shared metadata is complete (for migrations)."""
+    import agora.audit.adapters.tables
     import agora.catalog.adapters.tables
     import agora.identity.adapters.tables
     import agora.ordering.adapters.tables

@@ -31,6 +31,7 @@ from agora.catalog.domain import (
 )
 from agora.catalog.ports import CatalogUnitOfWork, CatalogUnitOfWorkFactory
 from agora.platform.access import Permission, Principal, require_principal
+from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.ids import new_id
@@ -149,8 +150,11 @@ def _changed_product(product: Product, changes: Mapping[str, Any]) -> Product:
 
 
 class CatalogService:
-    def __init__(self, unit_of_work: CatalogUnitOfWorkFactory) -> None:
+    def __init__(
+        self, unit_of_work: CatalogUnitOfWorkFactory, audit: AuditTrail | None = None
+    ) -> None:
         self._uow = unit_of_work
+        self._audit: AuditTrail = audit or NullAuditTrail()
 
     # -- shopper-facing reads -------------------------------------------------------
 
@@ -275,6 +279,13 @@ class CatalogService:
             )
             uow.record(product_event("ProductDeleted", saved))
             await uow.commit()
+        await self._audit.record(
+            "catalog.product.delete",
+            actor_id=principal.user_id,
+            target_type="product",
+            target_id=str(saved.id),
+            details={"sku": saved.sku, "name": saved.name},
+        )
 
     async def adjust_stock(
         self, principal: Principal, product_id: UUID, delta: int, reason: str
@@ -402,6 +413,13 @@ class CatalogService:
             )
             uow.record(category_event("CategoryDeleted", saved))
             await uow.commit()
+        await self._audit.record(
+            "catalog.category.delete",
+            actor_id=principal.user_id,
+            target_type="category",
+            target_id=str(saved.id),
+            details={"slug": saved.slug, "name": saved.name},
+        )
 
     # -- shared lookups -------------------------------------------------------------
 

@@ -52,8 +52,13 @@ async def register(body: RegisterIn, identity: Identity) -> Response:
 @router.post(
     "/login",
     response_model=Envelope[TokenPairOut],
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(400, 401, 422, 429),
     summary="Exchange email and password for an access and a refresh token",
+    description=(
+        "After repeated failures for one email (whether or not it has an account) or from "
+        "one address, further attempts are refused for a growing delay: `429` "
+        "`TOO_MANY_LOGIN_ATTEMPTS` with `Retry-After`."
+    ),
 )
 async def login(body: LoginIn, request: Request, identity: Identity) -> Response:
     user_agent, ip = _client(request)

@@ -153,3 +153,24 @@ class AccessTokens(Protocol):
     def verify(self, token: str) -> AccessClaims:
         """Return the claims, or raise ``AuthenticationError`` for any defect."""
         ...
+
+
+class LoginThrottle(Protocol):
+    """Failed-login counters per account fingerprint and per client address.
+
+    ``account`` is an opaque key (a keyed hash of the normalised email), ``ip`` the
+    client address key; either may be None and is then not counted. Implementations
+    follow ``agora.identity.login_throttle.ThrottlePolicy``.
+    """
+
+    async def retry_after(self, account: str | None, ip: str | None) -> float:
+        """Seconds until a login for ``account`` from ``ip`` may be tried; 0 when it may now."""
+        ...
+
+    async def failed(self, account: str | None, ip: str | None) -> float:
+        """Count one failed login; return the lockout it starts (0 below the thresholds)."""
+        ...
+
+    async def succeeded(self, account: str | None, ip: str | None) -> None:
+        """Forget the account's failures (the address keeps its own)."""
+        ...

@@ -30,11 +30,20 @@ from agora.identity.domain import (
     new_refresh_token,
     user_registered,
 )
+from agora.identity.login_throttle import (
+    LoginAttempt,
+    LoginThrottledError,
+    NoLoginThrottle,
+    email_fingerprint,
+    ip_key,
+    retry_after_seconds,
+)
 from agora.identity.password_policy import PasswordPolicy
 from agora.identity.ports import (
     AccessTokens,
     IdentityUnitOfWork,
     IdentityUnitOfWorkFactory,
+    LoginThrottle,
     PasswordHasher,
     UserFilter,
 )
@@ -52,6 +61,7 @@ from agora.platform.errors import (
 )
 from agora.platform.ids import new_id
 from agora.platform.logging import get_logger
+from agora.platform.request_context import current_client_ip
 
 log = get_logger("agora.identity")
 
@@ -93,6 +103,9 @@ class IdentityService:
     policy: PasswordPolicy
     refresh_ttl: timedelta
     audit: AuditTrail = field(default_factory=NullAuditTrail)
+    throttle: LoginThrottle = field(default_factory=NoLoginThrottle)
+    # Keys the email fingerprints the throttle counts and the audit trail shows.
+    fingerprint_key: bytes = b""
 
     # -- accounts -------------------------------------------------------------------
 
@@ -138,11 +151,19 @@ class IdentityService:
             user = await uow.users.get_by_email(email)
             if user is None:
                 raise NotFoundError("No user has this email address.", field="email")
+            previous = user.role
             if user.role is not role:
                 changed = user.with_role(role, utcnow())
                 await uow.users.update(changed, expected_version=user.version)
                 user = changed
             await uow.commit()
+        if previous is not role:
+            await self.audit.record(
+                "user.role_change",
+                target_type="user",
+                target_id=str(user.id),
+                details={"from": previous.value, "to": role.value},
+            )
         return user
 
     async def deactivate(self, email: str) -> User:
@@ -157,6 +178,7 @@ class IdentityService:
             await uow.users.update(changed, expected_version=user.version)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             await uow.commit()
+        await self.audit.record("user.deactivate", target_type="user", target_id=str(user.id))
         return changed
 
     # -- sessions ---------------------------------------------------------------------
@@ -168,6 +190,7 @@ class IdentityService:
             email = normalise_email(email)
         except ValidationError:
             email = ""
+        attempt = await self._admit_login(email, ip)  # 429 while locked out
         user: User | None = None
         if email:
             async with self.uow(read_only=True) as uow:
@@ -175,9 +198,10 @@ class IdentityService:
         if user is None:
             # Same work as for a real account, so timing does not reveal registrations.
             await self.hasher.verify(self.hasher.dummy_hash, password)
-            raise InvalidCredentialsError()
+            raise await self._login_failed(attempt, None)
         if not await self.hasher.verify(user.password_hash, password) or not user.is_active:
-            raise InvalidCredentialsError()
+            raise await self._login_failed(attempt, user)
+        await self._password_accepted(attempt, user)
         if self.hasher.needs_rehash(user.password_hash):
             new_hash = await self.hasher.hash(password)
             async with self.uow() as uow:
@@ -215,6 +239,16 @@ class IdentityService:
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
+                # Recorded before leaving the unit (which still holds its connection, but
+                # has committed): reuse is rare, so the second connection costs little.
+                await self.audit.record(
+                    "auth.refresh_reuse",
+                    actor_id=stored.user_id,
+                    target_type="session",
+                    target_id=str(stored.family_id),
+                    outcome="failure",
+                    details={"session_revoked": True},
+                )
                 raise InvalidRefreshTokenError()
             user = await uow.users.get(stored.user_id)
             if user is None or not user.is_active:
@@ -234,6 +268,12 @@ class IdentityService:
                 return
             await uow.refresh_tokens.revoke_family(stored.family_id, utcnow())
             await uow.commit()
+        await self.audit.record(
+            "auth.logout",
+            actor_id=stored.user_id,
+            target_type="session",
+            target_id=str(stored.family_id),
+        )
 
     # -- profile ------------------------------------------------------------------------
 
@@ -260,6 +300,60 @@ class IdentityService:
                 user = changed
             await uow.commit()
         return user
+
+    # -- login throttling and its audit records ------------------------------------------
+
+    async def _admit_login(self, email: str, ip: str | None) -> LoginAttempt:
+        """Refuse (429) while the email or the client address is locked out.
+
+        Checked before the password: a locked-out guess costs no hashing and reveals
+        nothing, and an unknown email is counted and answered like a real one.
+        """
+        attempt = LoginAttempt(
+            account=email_fingerprint(email, self.fingerprint_key) if email else None,
+            ip=ip_key(ip or current_client_ip()),
+        )
+        wait = await self.throttle.retry_after(attempt.account, attempt.ip)
+        if wait > 0:
+            # Logged, not audited: refusals cost nothing to send, so an attacker could
+            # otherwise make every one of them a database write.
+            log.warning("login_throttled", account=attempt.account, ip=attempt.ip)
+            raise LoginThrottledError(retry_after_seconds(wait))
+        return attempt
+
+    async def _login_failed(
+        self, attempt: LoginAttempt, user: User | None
+    ) -> InvalidCredentialsError:
+        """Count and record a failed login; returns the error to raise (the same for all)."""
+        locked_for = await self.throttle.failed(attempt.account, attempt.ip)
+        details: dict[str, object] = {"factor": "password"}
+        if user is None:
+            details["reason"] = "unknown_account"
+            # Never the address itself: people type passwords into the email field.
+            details["email_fingerprint"] = attempt.account
+        else:
+            details["reason"] = "inactive" if not user.is_active else "bad_password"
+        if locked_for:
+            details["locked_for_seconds"] = int(locked_for)
+        await self.audit.record(
+            "auth.login",
+            actor_id=None if user is None else user.id,
+            target_type=None if user is None else "user",
+            target_id=None if user is None else str(user.id),
+            outcome="failure",
+            details=details,
+        )
+        return InvalidCredentialsError()
+
+    async def _password_accepted(self, attempt: LoginAttempt, user: User) -> None:
+        await self.throttle.succeeded(attempt.account, attempt.ip)
+        await self.audit.record(
+            "auth.login",
+            actor_id=user.id,
+            target_type="user",
+            target_id=str(user.id),
+            details={"factor": "password"},
+        )
 
     # -- internals ----------------------------------------------------------------------
 

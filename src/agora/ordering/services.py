@@ -41,6 +41,7 @@ from agora.ordering.ports import (
     ProductCatalog,
 )
 from agora.platform.access import Permission, Principal
+from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.errors import (
     ConflictError,
     IllegalTransitionError,
@@ -172,10 +173,12 @@ class OrderService:
         uow: OrderingUnitOfWorkFactory,
         catalog: ProductCatalog,
         payments: PaymentProcessor,
+        audit: AuditTrail | None = None,
     ) -> None:
         self._uow = uow
         self._catalog = catalog
         self._payments = payments
+        self._audit: AuditTrail = audit or NullAuditTrail()
 
     # -- checkout -------------------------------------------------------------------
 
@@ -400,9 +403,37 @@ class OrderService:
             )
             uow.record(order_event(moved, reason=reason, refund_due=refund_due))
             await uow.commit()
+        await self._audit_move(principal, order, target, reason, refund_due)
         if refund_due:
             moved = await self._refund_payment(moved)
         return moved
+
+    async def _audit_move(
+        self,
+        principal: Principal,
+        order: Order,
+        target: OrderStatus,
+        reason: str | None,
+        refund_due: bool,
+    ) -> None:
+        """Refunds, and cancellations by staff, are admin actions an auditor must see."""
+        staff_cancel = target is OrderStatus.CANCELLED and principal.can(Permission.ORDERS_MANAGE)
+        if target is not OrderStatus.REFUNDED and not staff_cancel:
+            return
+        await self._audit.record(
+            "order.refund" if target is OrderStatus.REFUNDED else "order.cancel",
+            actor_id=principal.user_id,
+            target_type="order",
+            target_id=str(order.id),
+            details={
+                "number": order.number,
+                "customer_id": str(order.customer_id),
+                "from_status": order.status.value,
+                "reason": reason,
+                "refund_due": refund_due,
+                "total": order.total.as_dict(),
+            },
+        )
 
     async def _refund_payment(self, order: Order) -> Order:
         """Refund after the transition committed: the version check made us its only owner.

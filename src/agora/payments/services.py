@@ -20,6 +20,7 @@ from agora.payments.domain import (
     WebhookEvent,
 )
 from agora.payments.ports import PaymentGateway, PaymentsUnitOfWorkFactory
+from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.errors import ConflictError, NotFoundError
 from agora.platform.events import DomainEvent
 from agora.platform.logging import get_logger
@@ -53,9 +54,15 @@ _EVENT_BY_STATUS = {
 
 
 class PaymentService:
-    def __init__(self, uow: PaymentsUnitOfWorkFactory, gateway: PaymentGateway) -> None:
+    def __init__(
+        self,
+        uow: PaymentsUnitOfWorkFactory,
+        gateway: PaymentGateway,
+        audit: AuditTrail | None = None,
+    ) -> None:
         self._uow = uow
         self._gateway = gateway
+        self._audit: AuditTrail = audit or NullAuditTrail()
 
     def check_token(self, token: str) -> None:
         """Refuse a token the provider can never accept, before any work is done."""
@@ -118,11 +125,14 @@ class PaymentService:
             raise PaymentProviderError("The provider did not confirm the refund.")
         refunded = payment.mark_refunded()
         async with self._uow() as uow:
-            if await uow.payments.save(refunded, payment.version):
+            saved = await uow.payments.save(refunded, payment.version)
+            if saved:
                 uow.record(_event("PaymentRefunded", refunded))
                 await uow.commit()
-                return PaymentResult.of(refunded)
-            current = await uow.payments.latest_for_order(order_id)
+            current = None if saved else await uow.payments.latest_for_order(order_id)
+        if saved:
+            await self._audit_refund(refunded, "requested")
+            return PaymentResult.of(refunded)
         # Someone else (a webhook, a concurrent refund) got there first: report their result.
         if current is not None and current.status is PaymentStatus.REFUNDED:
             return PaymentResult.of(current)
@@ -141,7 +151,23 @@ class PaymentService:
                     raise ConflictError("The payment changed concurrently; redeliver later.")
                 uow.record(_event(_EVENT_BY_STATUS[updated.status], updated))
             await uow.commit()
+        if updated is not None and updated.status is PaymentStatus.REFUNDED:
+            await self._audit_refund(updated, "provider_webhook")
         return event
+
+    async def _audit_refund(self, payment: Payment, source: str) -> None:
+        """Money leaving the shop: recorded once, when the refund is stored."""
+        await self._audit.record(
+            "payment.refund",
+            target_type="payment",
+            target_id=str(payment.id),
+            details={
+                "order_id": str(payment.order_id),
+                "amount": payment.amount.as_dict(),
+                "reference": payment.provider_reference,
+                "source": source,
+            },
+        )
 
     @staticmethod
     def _apply(payment: Payment, event: WebhookEvent) -> Payment | None:

@@ -24,7 +24,13 @@ class AuditTrail(Protocol):
         outcome: str = "success",
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append one record; ``action`` is dotted, e.g. ``auth.login``."""
+        """Append one record; ``action`` is dotted, e.g. ``auth.login``.
+
+        Call it once the action has committed, outside any open writing unit of work:
+        the record is written in a transaction of its own (on SQLite it needs the write
+        lock that an open writing unit still holds). It does not raise when the record
+        cannot be stored; the record is logged instead.
+        """
         ...
 
 

@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     # -- OpenID Connect login --
 
     # -- audit trail and login throttling --
+    # Failed logins tolerated per account (keyed on a hash of the email, whether or not
+    # it has an account) and per client IP; each further failure locks the key out for
+    # 1 s, 2 s, 4 s, ... up to the cap. A key's failures are forgotten after a quiet spell.
+    login_throttle_account_threshold: int = Field(5, ge=1)
+    login_throttle_ip_threshold: int = Field(20, ge=1)
+    login_throttle_max_delay_seconds: int = Field(900, ge=1, le=86_400)
+    login_throttle_memory_seconds: int = Field(3600, ge=60, le=30 * 86_400)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""The audit context: an append-only, hash-chained record of security and admin actions."""

@@ -1,0 +1,72 @@
+"""When the trail cannot be written, the user's action still succeeds and the record is logged.
+
+The database here is migrated only up to the revision before the audit tables, so every
+audit write fails for real (no such table), as it would with a broken or full disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from agora.audit.domain import ChainReport
+from agora.audit.services import AuditService
+from agora.bootstrap import build_container
+from agora.platform.migrations import upgrade
+from tests.conftest import make_test_settings
+from tests.e2e.served import agora, base_env, serve
+
+BEFORE_AUDIT = "0010"
+ADMIN = ("keeper@agora.example", "lantern-orchard-harbour-2026")
+
+
+def test_a_failed_write_neither_raises_nor_forks_the_chain(fresh_database: str) -> None:
+    upgrade(fresh_database, BEFORE_AUDIT)
+
+    async def record(action: str) -> object:
+        container = await build_container(make_test_settings(fresh_database))
+        try:
+            audit = container.registry.get(AuditService)
+            await audit.record(action, target_id="x")
+            return await audit.verify() if action == "auth.logout" else None
+        finally:
+            await container.close()
+
+    assert asyncio.run(record("auth.login")) is None  # no table: logged, not raised
+    upgrade(fresh_database)  # the tables arrive: the chain starts at 1, unforked
+    report = asyncio.run(record("auth.logout"))
+    assert isinstance(report, ChainReport)
+    assert (report.intact, report.checked) == (True, 1)
+
+
+def test_login_succeeds_and_the_record_goes_to_the_log_when_the_trail_is_down(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    env = base_env(fresh_database, AGORA_LOG_FORMAT="json")
+    assert agora("migrate", "--revision", BEFORE_AUDIT, env=env).returncode == 0
+    created = agora("create-admin", "--email", ADMIN[0], "--password", ADMIN[1], env=env)
+    assert created.returncode == 0, created.stderr
+    log_path = tmp_path / "server.log"
+    with serve(env, log_path) as served:
+        login = httpx.post(
+            f"{served.base_url}/api/v1/auth/login",
+            json={"email": ADMIN[0], "password": ADMIN[1]},
+            headers={"X-Request-ID": "trail-down-1"},
+            timeout=30,
+        )
+        assert login.status_code == 200, login.text
+    lines = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+    [logged] = [
+        line
+        for line in lines
+        if line.get("event") == "audit_record_not_written"
+        and line.get("audit_action") == "auth.login"
+    ]
+    assert logged["level"] == "error"
+    assert logged["request_id"] == "trail-down-1"
+    assert logged["audit_outcome"] == "success"
+    assert logged["audit_details"] == {"factor": "password"}
+    assert ADMIN[1] not in log_path.read_text()
