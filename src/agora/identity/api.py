@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from agora.identity.mfa_schemas import SecondFactorRequiredOut
 from agora.identity.schemas import (
     LoginIn,
     ProfileUpdate,
@@ -15,6 +16,7 @@ from agora.identity.schemas import (
     TokenPairOut,
     UserOut,
 )
+from agora.identity.second_factor import SecondFactorRequired
 from agora.identity.services import IdentityService
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, use
@@ -43,14 +45,24 @@ async def register(body: RegisterIn, identity: Identity) -> Response:
 
 @router.post(
     "/login",
-    response_model=Envelope[TokenPairOut],
+    response_model=Envelope[TokenPairOut | SecondFactorRequiredOut],
     responses=error_responses(400, 401, 422),
     summary="Exchange email and password for an access and a refresh token",
+    description=(
+        "For an account with multi-factor authentication on, the answer holds no tokens but "
+        "`{mfa_required: true, mfa_token, expires_in}`: complete the login with "
+        "POST /auth/login/mfa."
+    ),
 )
 async def login(body: LoginIn, request: Request, identity: Identity) -> Response:
     user_agent, ip = _client(request)
-    pair = await identity.login(body.email, body.password, user_agent, ip)
-    return envelope.ok(TokenPairOut.of(pair), headers={"Cache-Control": "no-store"})
+    result = await identity.login(body.email, body.password, user_agent, ip)
+    data = (
+        SecondFactorRequiredOut.of(result)
+        if isinstance(result, SecondFactorRequired)
+        else TokenPairOut.of(result)
+    )
+    return envelope.ok(data, headers={"Cache-Control": "no-store"})
 
 
 @router.post(

@@ -6,7 +6,7 @@ Password hashing is slow by design, so it always runs *outside* a writing transa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from agora.identity.domain import (
     new_refresh_token,
     user_registered,
 )
+from agora.identity.mfa_ports import SecondFactor
 from agora.identity.password_policy import PasswordPolicy
 from agora.identity.ports import (
     AccessTokens,
@@ -30,6 +31,7 @@ from agora.identity.ports import (
     IdentityUnitOfWorkFactory,
     PasswordHasher,
 )
+from agora.identity.second_factor import SecondFactorRequired
 from agora.platform.access import Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
@@ -79,6 +81,9 @@ class IdentityService:
     policy: PasswordPolicy
     refresh_ttl: timedelta
     audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # Set by the composition root when MFA is wired: users with it on get a challenge
+    # from login instead of tokens.
+    second_factor: SecondFactor | None = None
 
     # -- accounts -------------------------------------------------------------------
 
@@ -149,7 +154,8 @@ class IdentityService:
 
     async def login(
         self, email: str, password: str, user_agent: str | None = None, ip: str | None = None
-    ) -> TokenPair:
+    ) -> TokenPair | SecondFactorRequired:
+        """Tokens for a correct password, or a challenge for the second factor when it is on."""
         try:
             email = normalise_email(email)
         except ValidationError:
@@ -169,6 +175,11 @@ class IdentityService:
             async with self.uow() as uow:
                 await uow.users.set_password_hash(user.id, new_hash)
                 await uow.commit()
+        # -- multi-factor authentication: the password step hands over to the second factor
+        if self.second_factor is not None:
+            challenge = await self.second_factor.challenge(user)
+            if challenge is not None:
+                return challenge
         return await self.start_session(user, user_agent, ip)
 
     async def start_session(
@@ -180,7 +191,7 @@ class IdentityService:
         """
         family_id = new_id()
         async with self.uow() as uow:
-            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip)
+            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip, mfa=mfa)
             await uow.commit()
         return self._pair(user, family_id, refresh, mfa=mfa)
 
@@ -207,9 +218,11 @@ class IdentityService:
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
                 raise InvalidRefreshTokenError()
-            refresh = await self._issue_refresh(uow, user.id, stored.family_id, user_agent, ip)
+            refresh = await self._issue_refresh(
+                uow, user.id, stored.family_id, user_agent, ip, mfa=stored.mfa
+            )
             await uow.commit()
-        return self._pair(user, stored.family_id, refresh)
+        return self._pair(user, stored.family_id, refresh, mfa=stored.mfa)
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the session the token belongs to; unknown tokens are ignored (idempotent)."""
@@ -256,6 +269,8 @@ class IdentityService:
         family_id: UUID,
         user_agent: str | None,
         ip: str | None,
+        *,
+        mfa: bool = False,
     ) -> str:
         token, token_hash = new_refresh_token()
         now = utcnow()
@@ -269,6 +284,7 @@ class IdentityService:
                 expires_at=now + self.refresh_ttl,
                 user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
                 ip=(ip or None) and ip[:MAX_IP],
+                mfa=mfa,
             )
         )
         return token
@@ -284,14 +300,25 @@ class TokenAuthenticator:
     Stateless on purpose: no database read per request. An access token lives at most
     ``access_token_ttl_seconds`` (15 minutes); deactivation and logout revoke the
     refresh tokens, so a blocked user loses access when the current token expires.
+
+    Roles in ``mfa_required_roles`` act with no permissions at all unless the session
+    was opened with a second factor; they can still reach their profile and enroll.
     """
 
-    def __init__(self, tokens: AccessTokens) -> None:
+    def __init__(
+        self, tokens: AccessTokens, *, mfa_required_roles: frozenset[Role] = frozenset()
+    ) -> None:
         self._tokens = tokens
+        self._mfa_required_roles = mfa_required_roles
 
     async def authenticate(self, credential: str) -> Principal:
         claims = self._tokens.verify(credential)
-        return Principal.for_user(claims.user_id, claims.role, claims.session_id, mfa=claims.mfa)
+        principal = Principal.for_user(
+            claims.user_id, claims.role, claims.session_id, mfa=claims.mfa
+        )
+        if claims.role in self._mfa_required_roles and not claims.mfa:
+            return replace(principal, permissions=frozenset(), mfa_required=True)
+        return principal
 
 
 def _email_taken() -> AlreadyExistsError:

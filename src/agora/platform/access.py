@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from agora.platform.errors import AuthenticationError, PermissionDeniedError
+from agora.platform.errors import AuthenticationError, MfaRequiredError, PermissionDeniedError
 
 
 class Role(StrEnum):
@@ -47,6 +47,9 @@ class Principal:
     session_id: UUID | None = None
     permissions: frozenset[Permission] = field(default=frozenset())
     mfa: bool = False  # the session was opened with a second factor
+    # The role's permissions are withheld because it requires a second factor this
+    # session lacks; refusals then say so instead of a bare FORBIDDEN.
+    mfa_required: bool = False
 
     @classmethod
     def for_user(
@@ -59,6 +62,8 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
+            if self.mfa_required and permission in PERMISSIONS[self.role]:
+                raise MfaRequiredError(required=permission.value)
             raise PermissionDeniedError(required=permission.value)
 
 
