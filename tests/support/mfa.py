@@ -82,7 +82,8 @@ async def password_step(client: httpx.AsyncClient, account: Account) -> str:
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["mfa_required"] is True, data
-    assert "access_token" not in data and "refresh_token" not in data
+    assert "access_token" not in data
+    assert "refresh_token" not in data
     token: str = data["mfa_token"]
     return token
 

@@ -100,7 +100,8 @@ async def test_enroll_answers_a_secret_an_otpauth_uri_and_a_qr_code(
     assert customer.email.replace("@", "%40") in uri
     assert f"secret={data['secret']}" in uri
     assert "issuer=Agora" in uri
-    assert data["qr_svg"].startswith("<svg") and data["qr_svg"].rstrip().endswith("</svg>")
+    assert data["qr_svg"].startswith("<svg")
+    assert data["qr_svg"].rstrip().endswith("</svg>")
 
 
 async def test_enroll_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
@@ -118,7 +119,8 @@ async def test_confirm_with_the_first_code_enables_mfa_and_answers_ten_recovery_
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     codes = response.json()["data"]["recovery_codes"]
-    assert len(codes) == 10 and len(set(codes)) == 10
+    assert len(codes) == 10
+    assert len(set(codes)) == 10
     assert all(_RECOVERY_CODE.match(code) for code in codes), codes
     status = (await client.get(STATUS, headers=customer.headers)).json()["data"]
     assert status == {"enabled": True, "pending": False, "recovery_codes_left": 10}
@@ -139,7 +141,8 @@ async def test_a_wrong_first_code_enables_nothing(
     status = (await client.get(STATUS, headers=customer.headers)).json()["data"]
     assert status == {"enabled": False, "pending": True, "recovery_codes_left": 0}
     tokens = await login(client, customer.email, customer.password)
-    assert "access_token" in tokens and "mfa_required" not in tokens
+    assert "access_token" in tokens
+    assert "mfa_required" not in tokens
 
 
 @pytest.mark.parametrize("code", ["", "12345", "1234567", "abcdef", "x" * 65])
@@ -204,7 +207,8 @@ async def test_login_with_mfa_is_two_steps_and_the_session_keeps_its_second_fact
     assert response.status_code == 200
     data = response.json()["data"]
     assert set(data) == {"mfa_required", "mfa_token", "expires_in"}
-    assert data["mfa_required"] is True and data["expires_in"] == 300
+    assert data["mfa_required"] is True
+    assert data["expires_in"] == 300
     assert response.headers["cache-control"] == "no-store"
 
     second = await code_step(client, data["mfa_token"], with_mfa.app.code())
@@ -379,7 +383,8 @@ async def test_another_users_mfa_token_does_not_take_my_code(
     hijack = await code_step(client, my_token, theirs.app.code())
     hijack_recovery = await code_step(client, my_token, theirs.recovery_codes[0])
 
-    assert hijack.status_code == 401 and hijack_recovery.status_code == 401
+    assert hijack.status_code == 401
+    assert hijack_recovery.status_code == 401
     completed = await code_step(client, my_token, mine.app.code())
     assert completed.status_code == 200
     access = completed.json()["data"]["access_token"]
@@ -409,7 +414,8 @@ async def test_a_recovery_code_logs_in_once(
     status = (await client.get(STATUS, headers=with_mfa.account.headers)).json()["data"]
     assert status["recovery_codes_left"] == 9
     used = [r for r in audit.records if r["action"] == "mfa.recovery_code_used"]
-    assert len(used) == 1 and used[0]["details"] == {"recovery_codes_left": 9}
+    assert len(used) == 1
+    assert used[0]["details"] == {"recovery_codes_left": 9}
 
 
 async def test_one_recovery_code_used_twice_at_once_works_once(
