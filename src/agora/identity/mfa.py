@@ -26,11 +26,11 @@ from agora.identity.second_factor import (
     MfaLockedError,
     MfaNotEnabledError,
     MfaStatus,
+    RecoveryCode,
     SecondFactorRequired,
     TotpCredential,
     TotpEnrollment,
     hash_challenge_token,
-    hash_recovery_code,
     matching_step,
     new_challenge_token,
     new_recovery_codes,
@@ -116,7 +116,7 @@ class MfaService:
             if not await uow.totp.confirm(user.id, step, now):
                 raise MfaAlreadyEnabledError()
             await uow.recovery_codes.replace_all(
-                user.id, [hash_recovery_code(c.replace("-", "")) for c in codes], now
+                user.id, [RecoveryCode.of(new_id(), user.id, c, now) for c in codes]
             )
             await uow.commit()
         await self.audit.record(
@@ -284,9 +284,11 @@ class MfaService:
                 return None
             return "totp"
         recovery = normalise_recovery_code(code)
-        if recovery is None or not await uow.recovery_codes.use(
-            user_id, hash_recovery_code(recovery), now
-        ):
+        if recovery is None:
+            return None
+        unused = await uow.recovery_codes.unused(user_id)
+        match = next((stored for stored in unused if stored.matches(recovery)), None)
+        if match is None or not await uow.recovery_codes.use(match.id, now):
             return None
         if credential.failed_attempts:
             await uow.totp.clear_failures(user_id)

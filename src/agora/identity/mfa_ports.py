@@ -9,7 +9,12 @@ from uuid import UUID
 
 from agora.identity.domain import User
 from agora.identity.ports import IdentityUnitOfWork
-from agora.identity.second_factor import MfaChallenge, SecondFactorRequired, TotpCredential
+from agora.identity.second_factor import (
+    MfaChallenge,
+    RecoveryCode,
+    SecondFactorRequired,
+    TotpCredential,
+)
 
 
 class TotpCredentialRepository(Protocol):
@@ -44,12 +49,12 @@ class TotpCredentialRepository(Protocol):
 
 
 class RecoveryCodeRepository(Protocol):
-    async def replace_all(
-        self, user_id: UUID, code_hashes: Sequence[str], now: datetime
-    ) -> None: ...
+    async def replace_all(self, user_id: UUID, codes: Sequence[RecoveryCode]) -> None: ...
 
-    async def use(self, user_id: UUID, code_hash: str, now: datetime) -> bool:
-        """Mark an unused code used; False when unknown or already used (atomic)."""
+    async def unused(self, user_id: UUID) -> list[RecoveryCode]: ...
+
+    async def use(self, code_id: UUID, now: datetime) -> bool:
+        """Mark an unused code used; False when already used (atomic)."""
         ...
 
     async def count_unused(self, user_id: UUID) -> int: ...

@@ -17,8 +17,10 @@ from agora.identity.adapters.tables import mfa_recovery_codes, totp_credentials,
 from agora.identity.domain import RefreshToken, User, new_refresh_token
 from agora.identity.second_factor import (
     MfaChallenge,
+    RecoveryCode,
     TotpCredential,
     new_challenge_token,
+    new_recovery_codes,
     new_totp_secret,
 )
 from agora.platform.access import Role
@@ -116,13 +118,18 @@ async def test_concurrent_uses_of_one_step_succeed_once(container: Container) ->
 async def test_concurrent_uses_of_one_recovery_code_succeed_once(container: Container) -> None:
     engine = container.engine
     user = await _user(engine)
+    codes = [RecoveryCode.of(new_id(), user.id, code, utcnow()) for code in new_recovery_codes(2)]
     async with SqlMfaUnitOfWork(engine, BOX) as uow:
-        await uow.recovery_codes.replace_all(user.id, ["a" * 64, "b" * 64], utcnow())
+        await uow.recovery_codes.replace_all(user.id, codes)
         await uow.commit()
+    async with SqlMfaUnitOfWork(engine, BOX, read_only=True) as uow:
+        assert sorted(c.id for c in await uow.recovery_codes.unused(user.id)) == sorted(
+            c.id for c in codes
+        )
 
     async def use() -> bool:
         async with SqlMfaUnitOfWork(engine, BOX) as uow:
-            used = await uow.recovery_codes.use(user.id, "a" * 64, utcnow())
+            used = await uow.recovery_codes.use(codes[0].id, utcnow())
             await uow.commit()
         return used
 
@@ -199,7 +206,9 @@ async def test_deleting_a_user_removes_their_mfa_rows(container: Container) -> N
     user = await _user(engine)
     await _credential(engine, user, new_totp_secret())
     async with SqlMfaUnitOfWork(engine, BOX) as uow:
-        await uow.recovery_codes.replace_all(user.id, ["c" * 64], utcnow())
+        await uow.recovery_codes.replace_all(
+            user.id, [RecoveryCode.of(new_id(), user.id, new_recovery_codes(1)[0], utcnow())]
+        )
         await uow.commit()
     async with engine.begin() as conn:
         await conn.execute(delete(users).where(users.c.id == user.id))

@@ -13,6 +13,7 @@ from agora.identity.second_factor import (
     LOCKOUT_AFTER_FAILURES,
     MAX_CHALLENGE_ATTEMPTS,
     MfaChallenge,
+    RecoveryCode,
     TotpCredential,
     hash_challenge_token,
     hash_recovery_code,
@@ -96,8 +97,24 @@ def test_a_recovery_code_is_recognised_however_it_is_typed() -> None:
     assert stored is not None
     for typed in (code.lower(), code.replace("-", ""), code.replace("-", " "), f" {code} "):
         assert normalise_recovery_code(typed) == stored
-    assert hash_recovery_code(stored) != stored
-    assert len(hash_recovery_code(stored)) == 64
+
+
+def test_recovery_codes_are_stored_salted_and_hashed() -> None:
+    code = new_recovery_codes(1)[0]
+    user_id = new_id()
+    first = RecoveryCode.of(new_id(), user_id, code, NOW)
+    second = RecoveryCode.of(new_id(), user_id, code, NOW)
+    normalised = normalise_recovery_code(code)
+    assert normalised is not None
+    assert normalised not in first.code_hash
+    assert len(first.code_hash) == 64
+    assert len(first.salt) == 32
+    # The same code under two salts: two unrelated hashes, both matching it.
+    assert first.code_hash != second.code_hash
+    assert first.matches(normalised)
+    assert second.matches(normalised)
+    assert not first.matches(normalise_recovery_code(new_recovery_codes(1)[0]) or "")
+    assert first.code_hash == hash_recovery_code(normalised, first.salt)
 
 
 @pytest.mark.parametrize("code", ["ABCD-EFGH-JKLM", "ABCD-EFGH-JKLM-NPQ0", "ABCD-EFGH-JKLM-NPQRS"])

@@ -14,10 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.identity.adapters.secret_box import SecretBox, SecretBoxError
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.adapters.tables import mfa_challenges, mfa_recovery_codes, totp_credentials
-from agora.identity.second_factor import MAX_CHALLENGE_ATTEMPTS, MfaChallenge, TotpCredential
+from agora.identity.second_factor import (
+    MAX_CHALLENGE_ATTEMPTS,
+    MfaChallenge,
+    RecoveryCode,
+    TotpCredential,
+)
 from agora.platform.database import plain_uuid
 from agora.platform.errors import ConflictError
-from agora.platform.ids import new_id
 from agora.platform.logging import get_logger
 
 log = get_logger("agora.identity.mfa")
@@ -141,25 +145,46 @@ class SqlRecoveryCodeRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def replace_all(self, user_id: UUID, code_hashes: Sequence[str], now: datetime) -> None:
+    async def replace_all(self, user_id: UUID, codes: Sequence[RecoveryCode]) -> None:
         await self.delete_all(user_id)
         await self._conn.execute(
             insert(mfa_recovery_codes),
             [
-                {"id": new_id(), "user_id": user_id, "code_hash": code_hash, "created_at": now}
-                for code_hash in code_hashes
+                {
+                    "id": code.id,
+                    "user_id": user_id,
+                    "salt": code.salt,
+                    "code_hash": code.code_hash,
+                    "created_at": code.created_at,
+                    "used_at": code.used_at,
+                }
+                for code in codes
             ],
         )
 
-    async def use(self, user_id: UUID, code_hash: str, now: datetime) -> bool:
+    async def unused(self, user_id: UUID) -> list[RecoveryCode]:
+        rows = await self._conn.execute(
+            select(mfa_recovery_codes).where(
+                mfa_recovery_codes.c.user_id == user_id, mfa_recovery_codes.c.used_at.is_(None)
+            )
+        )
+        return [
+            RecoveryCode(
+                id=plain_uuid(row.id),
+                user_id=plain_uuid(row.user_id),
+                salt=row.salt,
+                code_hash=row.code_hash,
+                created_at=row.created_at,
+                used_at=row.used_at,
+            )
+            for row in rows
+        ]
+
+    async def use(self, code_id: UUID, now: datetime) -> bool:
         # Conditional update: of two concurrent uses of one code, exactly one succeeds.
         result = await self._conn.execute(
             update(mfa_recovery_codes)
-            .where(
-                mfa_recovery_codes.c.user_id == user_id,
-                mfa_recovery_codes.c.code_hash == code_hash,
-                mfa_recovery_codes.c.used_at.is_(None),
-            )
+            .where(mfa_recovery_codes.c.id == code_id, mfa_recovery_codes.c.used_at.is_(None))
             .values(used_at=now)
         )
         return result.rowcount == 1

@@ -80,11 +80,12 @@ mfa_recovery_codes = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    # SHA-256 hex of the normalised code; the code is shown once and never stored.
+    # SHA-256 hex of the salt and the normalised code; the code is shown once, never stored.
+    Column("salt", String(32), nullable=False),
     Column("code_hash", String(64), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("used_at", Timestamp, nullable=True),
-    UniqueConstraint("user_id", "code_hash"),
+    Index("ix_mfa_recovery_codes_user_id", "user_id"),
 )
 
 mfa_challenges = Table(

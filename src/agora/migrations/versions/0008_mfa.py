@@ -1,6 +1,6 @@
 """Multi-factor authentication.
 
-TOTP credentials (secret sealed at rest), hashed recovery codes, login challenges, and
+TOTP credentials (secret sealed at rest), salted and hashed recovery codes, login challenges, and
 the ``mfa`` flag on refresh tokens so a session keeps its second factor across rotations.
 
 Revision ID: 0008
@@ -46,6 +46,7 @@ def upgrade() -> None:
         "mfa_recovery_codes",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("salt", sa.String(length=32), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", Timestamp(), nullable=False),
         sa.Column("used_at", Timestamp(), nullable=True),
@@ -56,10 +57,8 @@ def upgrade() -> None:
             name=op.f("fk_mfa_recovery_codes_user_id_users"),
             ondelete="CASCADE",
         ),
-        sa.UniqueConstraint(
-            "user_id", "code_hash", name=op.f("uq_mfa_recovery_codes_user_id_code_hash")
-        ),
     )
+    op.create_index(op.f("ix_mfa_recovery_codes_user_id"), "mfa_recovery_codes", ["user_id"])
     op.create_table(
         "mfa_challenges",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -84,6 +83,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_mfa_challenges_user_id"), table_name="mfa_challenges")
     op.drop_table("mfa_challenges")
+    op.drop_index(op.f("ix_mfa_recovery_codes_user_id"), table_name="mfa_recovery_codes")
     op.drop_table("mfa_recovery_codes")
     op.drop_table("totp_credentials")
     with op.batch_alter_table("refresh_tokens") as batch:
