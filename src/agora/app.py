@@ -19,6 +19,7 @@ from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import api_keys_router, users_router
 from agora.identity.api import router as identity_router
+from agora.identity.mfa_api import router as mfa_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     app.include_router(docs.router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
-    for router in (identity_router, catalog_router, ordering_router, payments_router):
+    for router in (identity_router, mfa_router, catalog_router, ordering_router, payments_router):
         app.include_router(router, prefix=API_PREFIX)
     for router in (users_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)

@@ -58,6 +58,7 @@ async def build_container(settings: Settings) -> Container:
     _wire_audit(container)
     _wire_identity(container)
     _wire_access(container)
+    _wire_mfa(container)
     _wire_catalog(container)
     _wire_payments(container)
     _wire_ordering(container)
@@ -142,7 +143,7 @@ def _wire_identity(c: Container) -> None:
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
     from agora.identity.password_policy import PasswordPolicy
     from agora.identity.services import IdentityService, TokenAuthenticator
-    from agora.platform.access import Authenticator
+    from agora.platform.access import Authenticator, Role
     from agora.platform.audit import AuditTrail
 
     s = c.settings
@@ -168,7 +169,43 @@ def _wire_identity(c: Container) -> None:
         fingerprint_key=fingerprint_key,
     )
     c.registry.provide(IdentityService, service)
-    c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]
+    authenticator = TokenAuthenticator(
+        tokens,
+        mfa_required_roles=(
+            frozenset({Role.STAFF, Role.ADMIN})
+            if s.mfa_required_for_staff_and_admins
+            else frozenset()
+        ),
+    )
+    c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
+
+
+def _wire_mfa(c: Container) -> None:
+    """Multi-factor authentication (TOTP), hooked into identity's login."""
+    from functools import partial
+
+    from agora.identity.adapters.mfa_sql import SqlMfaUnitOfWork
+    from agora.identity.adapters.qr_code import SegnoQrCodes
+    from agora.identity.adapters.secret_box import SecretBox
+    from agora.identity.mfa import MfaService
+    from agora.identity.services import IdentityService
+    from agora.platform.audit import AuditTrail
+
+    s = c.settings
+    identity = c.registry.get(IdentityService)
+    box = SecretBox(s.secret_key.get_secret_value(), purpose="agora/totp-secret/v1")
+    mfa = MfaService(
+        uow=partial(SqlMfaUnitOfWork, c.engine, box),
+        identity=identity,
+        qr_codes=SegnoQrCodes(),
+        issuer=s.mfa_issuer,
+        challenge_ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds),
+        audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
+    )
+    # The two services need each other: the password step hands over to the second
+    # factor, which opens the session through identity.
+    identity.second_factor = mfa
+    c.registry.provide(MfaService, mfa)
 
 
 def _wire_access(c: Container) -> None:

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from agora.identity.mfa_schemas import SecondFactorRequiredOut
 from agora.identity.ports import UserFilter
 from agora.identity.schemas import (
     AdminUserOut,
@@ -22,6 +23,7 @@ from agora.identity.schemas import (
     UserAccessUpdate,
     UserOut,
 )
+from agora.identity.second_factor import SecondFactorRequired
 from agora.identity.services import ApiKeyService, IdentityService, UserAdministration
 from agora.platform.access import Role
 from agora.platform.http import envelope
@@ -51,10 +53,13 @@ async def register(body: RegisterIn, identity: Identity) -> Response:
 
 @router.post(
     "/login",
-    response_model=Envelope[TokenPairOut],
+    response_model=Envelope[TokenPairOut | SecondFactorRequiredOut],
     responses=error_responses(400, 401, 422, 429),
     summary="Exchange email and password for an access and a refresh token",
     description=(
+        "For an account with multi-factor authentication on, the answer holds no tokens but "
+        "`{mfa_required: true, mfa_token, expires_in}`: complete the login with "
+        "POST /auth/login/mfa. "
         "After repeated failures for one email (whether or not it has an account) or from "
         "one address, further attempts are refused for a growing delay: `429` "
         "`TOO_MANY_LOGIN_ATTEMPTS` with `Retry-After`."
@@ -62,8 +67,13 @@ async def register(body: RegisterIn, identity: Identity) -> Response:
 )
 async def login(body: LoginIn, request: Request, identity: Identity) -> Response:
     user_agent, ip = _client(request)
-    pair = await identity.login(body.email, body.password, user_agent, ip)
-    return envelope.ok(TokenPairOut.of(pair), headers={"Cache-Control": "no-store"})
+    result = await identity.login(body.email, body.password, user_agent, ip)
+    data = (
+        SecondFactorRequiredOut.of(result)
+        if isinstance(result, SecondFactorRequired)
+        else TokenPairOut.of(result)
+    )
+    return envelope.ok(data, headers={"Cache-Control": "no-store"})
 
 
 @router.post(

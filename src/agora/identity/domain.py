@@ -96,6 +96,8 @@ class RefreshToken:
     revoked_at: datetime | None = None
     user_agent: str | None = None
     ip: str | None = None
+    # The session was opened with a second factor; rotation carries it to the next token.
+    mfa: bool = False
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -38,6 +38,7 @@ from agora.identity.login_throttle import (
     ip_key,
     retry_after_seconds,
 )
+from agora.identity.mfa_ports import SecondFactor
 from agora.identity.password_policy import PasswordPolicy
 from agora.identity.ports import (
     AccessTokens,
@@ -47,6 +48,7 @@ from agora.identity.ports import (
     PasswordHasher,
     UserFilter,
 )
+from agora.identity.second_factor import SecondFactorRequired
 from agora.platform.access import PERMISSIONS, Authenticator, Permission, Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
@@ -106,6 +108,9 @@ class IdentityService:
     throttle: LoginThrottle = field(default_factory=NoLoginThrottle)
     # Keys the email fingerprints the throttle counts and the audit trail shows.
     fingerprint_key: bytes = b""
+    # Set by the composition root when MFA is wired: users with it on get a challenge
+    # from login instead of tokens.
+    second_factor: SecondFactor | None = None
 
     # -- accounts -------------------------------------------------------------------
 
@@ -185,7 +190,8 @@ class IdentityService:
 
     async def login(
         self, email: str, password: str, user_agent: str | None = None, ip: str | None = None
-    ) -> TokenPair:
+    ) -> TokenPair | SecondFactorRequired:
+        """Tokens for a correct password, or a challenge for the second factor when it is on."""
         try:
             email = normalise_email(email)
         except ValidationError:
@@ -207,6 +213,11 @@ class IdentityService:
             async with self.uow() as uow:
                 await uow.users.set_password_hash(user.id, new_hash)
                 await uow.commit()
+        # -- multi-factor authentication: the password step hands over to the second factor
+        if self.second_factor is not None:
+            challenge = await self.second_factor.challenge(user)
+            if challenge is not None:
+                return challenge
         return await self.start_session(user, user_agent, ip)
 
     async def start_session(
@@ -218,7 +229,7 @@ class IdentityService:
         """
         family_id = new_id()
         async with self.uow() as uow:
-            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip)
+            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip, mfa=mfa)
             await uow.commit()
         return self._pair(user, family_id, refresh, mfa=mfa)
 
@@ -255,9 +266,11 @@ class IdentityService:
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
                 raise InvalidRefreshTokenError()
-            refresh = await self._issue_refresh(uow, user.id, stored.family_id, user_agent, ip)
+            refresh = await self._issue_refresh(
+                uow, user.id, stored.family_id, user_agent, ip, mfa=stored.mfa
+            )
             await uow.commit()
-        return self._pair(user, stored.family_id, refresh)
+        return self._pair(user, stored.family_id, refresh, mfa=stored.mfa)
 
     async def logout(self, refresh_token: str) -> None:
         """Revoke the session the token belongs to; unknown tokens are ignored (idempotent)."""
@@ -364,6 +377,8 @@ class IdentityService:
         family_id: UUID,
         user_agent: str | None,
         ip: str | None,
+        *,
+        mfa: bool = False,
     ) -> str:
         token, token_hash = new_refresh_token()
         now = utcnow()
@@ -377,6 +392,7 @@ class IdentityService:
                 expires_at=now + self.refresh_ttl,
                 user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
                 ip=(ip or None) and ip[:MAX_IP],
+                mfa=mfa,
             )
         )
         return token
@@ -392,14 +408,25 @@ class TokenAuthenticator:
     Stateless on purpose: no database read per request. An access token lives at most
     ``access_token_ttl_seconds`` (15 minutes); deactivation and logout revoke the
     refresh tokens, so a blocked user loses access when the current token expires.
+
+    Roles in ``mfa_required_roles`` act with no permissions at all unless the session
+    was opened with a second factor; they can still reach their profile and enroll.
     """
 
-    def __init__(self, tokens: AccessTokens) -> None:
+    def __init__(
+        self, tokens: AccessTokens, *, mfa_required_roles: frozenset[Role] = frozenset()
+    ) -> None:
         self._tokens = tokens
+        self._mfa_required_roles = mfa_required_roles
 
     async def authenticate(self, credential: str) -> Principal:
         claims = self._tokens.verify(credential)
-        return Principal.for_user(claims.user_id, claims.role, claims.session_id, mfa=claims.mfa)
+        principal = Principal.for_user(
+            claims.user_id, claims.role, claims.session_id, mfa=claims.mfa
+        )
+        if claims.role in self._mfa_required_roles and not claims.mfa:
+            return replace(principal, permissions=frozenset(), mfa_required=True)
+        return principal
 
 
 # -- user administration ----------------------------------------------------------------

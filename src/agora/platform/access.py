@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from agora.platform.errors import AuthenticationError, PermissionDeniedError
+from agora.platform.errors import AuthenticationError, MfaRequiredError, PermissionDeniedError
 
 
 class Role(StrEnum):
@@ -49,6 +49,9 @@ class Principal:
     permissions: frozenset[Permission] = field(default=frozenset())
     mfa: bool = False  # the session was opened with a second factor
     api_key_id: UUID | None = None  # set when the actor authenticated with an API key
+    # The role's permissions are withheld because it requires a second factor this
+    # session lacks; refusals then say so instead of a bare FORBIDDEN.
+    mfa_required: bool = False
 
     @classmethod
     def for_user(
@@ -74,6 +77,8 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if permission not in self.permissions:
+            if self.mfa_required and permission in PERMISSIONS[self.role]:
+                raise MfaRequiredError(required=permission.value)
             raise PermissionDeniedError(required=permission.value)
 
 

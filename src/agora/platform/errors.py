@@ -9,6 +9,7 @@ each; nothing below the edge knows about HTTP status codes::
     │   └── IdempotencyKeyReusedError IDEMPOTENCY_KEY_REUSED
     ├── AuthenticationError          UNAUTHENTICATED
     ├── PermissionDeniedError        FORBIDDEN
+    │   └── MfaRequiredError         MFA_REQUIRED
     ├── NotFoundError                NOT_FOUND
     ├── ConflictError                CONFLICT
     │   ├── AlreadyExistsError       ALREADY_EXISTS
@@ -64,6 +65,16 @@ class PermissionDeniedError(DomainError):
 
     code = "FORBIDDEN"
     default_message = "You do not have permission to do this."
+
+
+class MfaRequiredError(PermissionDeniedError):
+    """The role's permissions need a session opened with a second factor, and this one was not."""
+
+    code = "MFA_REQUIRED"
+    default_message = (
+        "Your role requires multi-factor authentication. Enroll an authenticator app "
+        "(POST /api/v1/auth/mfa/totp/enroll, then /confirm) and log in again with a code."
+    )
 
 
 class NotFoundError(DomainError):

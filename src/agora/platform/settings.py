@@ -89,6 +89,12 @@ class Settings(BaseSettings):
     # -- access tokens, signing keys and sessions --
 
     # -- multi-factor authentication --
+    # When on, staff and admin sessions opened without a second factor keep only what a
+    # customer may do (their profile, enrolling MFA) until they log in again with one.
+    mfa_required_for_staff_and_admins: bool = False
+    mfa_issuer: str = Field("Agora", min_length=1, max_length=64)
+    # How long the challenge between the password step and the code step stays valid.
+    mfa_challenge_ttl_seconds: int = Field(300, ge=30, le=900)
 
     # -- admin users and API keys --
     # How long a process trusts an API key it verified before reading it again. Revoking

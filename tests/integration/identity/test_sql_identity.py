@@ -198,7 +198,7 @@ async def test_migrated_identity_schema_has_the_constraints(container: Container
     }  # fmt: skip
     assert schema["tokens"] == {
         "id", "user_id", "family_id", "token_hash", "created_at", "expires_at",
-        "used_at", "revoked_at", "user_agent", "ip",
+        "used_at", "revoked_at", "user_agent", "ip", "mfa",
     }  # fmt: skip
     assert {"uq_users_email", "uq_refresh_tokens_token_hash"} <= schema["uniques"]  # type: ignore[operator]
     assert {"ix_refresh_tokens_user_id", "ix_refresh_tokens_family_id"} <= schema["indexes"]  # type: ignore[operator]

@@ -139,6 +139,7 @@ def _token(row: Any) -> RefreshToken:
         revoked_at=row.revoked_at,
         user_agent=row.user_agent,
         ip=row.ip,
+        mfa=bool(row.mfa),
     )
 
 
@@ -159,6 +160,7 @@ class SqlRefreshTokenRepository:
                 revoked_at=token.revoked_at,
                 user_agent=token.user_agent,
                 ip=token.ip,
+                mfa=token.mfa,
             )
         )
 
