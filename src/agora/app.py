@@ -17,6 +17,7 @@ from agora.api.rate_limit import RateLimitMiddleware
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import router as identity_router
+from agora.identity.oidc_api import router as oidc_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.mount("/docs/static", docs.docs_static, name="docs-static")
     for router in (identity_router, catalog_router, ordering_router, payments_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(oidc_router, prefix=API_PREFIX)
 
     if settings.rate_limit_enabled:
         app.add_middleware(
