@@ -43,6 +43,8 @@ CALLBACK_URL = "http://testserver/api/v1/auth/oidc/callback"
 # What ``misbehave`` understands:
 MISBEHAVIOURS = frozenset(
     {
+        "impersonate",  # discovery names another issuer than the one asked
+        "hmac_only",  # discovery advertises only HS256 for ID tokens
         "deny",  # /authorize answers error=access_denied
         "wrong_iss_param",  # the callback's RFC 9207 iss names another issuer
         "no_iss_param",  # the callback lacks iss although discovery promises it
@@ -132,9 +134,12 @@ class OidcTestProvider:
     # -- endpoints ----------------------------------------------------------------------
 
     async def discovery(self, _request: Request) -> Response:
+        algorithms = ["HS256"] if "hmac_only" in self.misbehave else ["RS256", "ES256", "HS256"]
         return JSONResponse(
             {
-                "issuer": self.issuer,
+                "issuer": (
+                    "https://accounts.example" if "impersonate" in self.misbehave else self.issuer
+                ),
                 "authorization_endpoint": f"{self.issuer}/authorize",
                 "token_endpoint": f"{self.issuer}/token",
                 "jwks_uri": f"{self.issuer}/jwks",
@@ -142,7 +147,7 @@ class OidcTestProvider:
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
                 # HS256 is advertised on purpose: the client must still refuse it.
-                "id_token_signing_alg_values_supported": ["RS256", "ES256", "HS256"],
+                "id_token_signing_alg_values_supported": algorithms,
                 "token_endpoint_auth_methods_supported": [self.client_auth],
                 "code_challenge_methods_supported": ["S256"],
                 "scopes_supported": ["openid", "email", "profile"],

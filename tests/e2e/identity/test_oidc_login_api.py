@@ -604,6 +604,28 @@ async def test_an_unreachable_provider_is_503_at_login_and_nothing_is_kept(
     assert "set-cookie" not in response.headers
 
 
+@pytest.mark.parametrize(
+    ("misbehaviour", "reason"), [("impersonate", "issuer_mismatch"), ("hmac_only", "algorithms")]
+)
+async def test_provider_metadata_that_cannot_be_trusted_is_503(
+    database_url: str,
+    migrated: str,
+    provider: OidcTestProvider,
+    misbehaviour: str,
+    reason: str,
+) -> None:
+    provider.misbehave = {misbehaviour}
+    container = await build_container(_oidc_settings(database_url, provider.issuer))
+    try:
+        async with _browser(create_app(container.settings, container=container)) as http:
+            response = await http.get(LOGIN)
+    finally:
+        await container.close()
+
+    assert response.status_code == 503
+    assert _error(response)["details"] == {"dependency": "oidc_provider", "reason": reason}
+
+
 async def test_wrong_client_credentials_are_503_not_the_users_fault(
     database_url: str, migrated: str, provider: OidcTestProvider
 ) -> None:
