@@ -20,6 +20,7 @@ from agora.catalog.api import router as catalog_router
 from agora.identity.api import api_keys_router, users_router
 from agora.identity.api import router as identity_router
 from agora.identity.mfa_api import router as mfa_router
+from agora.identity.oidc_api import router as oidc_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for router in (users_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
+    app.include_router(oidc_router, prefix=API_PREFIX)
 
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -59,6 +59,7 @@ async def build_container(settings: Settings) -> Container:
     _wire_identity(container)
     _wire_access(container)
     _wire_mfa(container)
+    _wire_oidc(container)
     _wire_catalog(container)
     _wire_payments(container)
     _wire_ordering(container)
@@ -269,6 +270,42 @@ def _login_throttle(c: Container) -> tuple[LoginThrottle, bytes]:
     return throttle, key
 
 
+def _wire_oidc(c: Container) -> None:
+    """Signing in with an OpenID Connect provider; routes answer 404 when it is not set up."""
+    from functools import partial
+
+    from agora.identity.adapters.oidc_client import HttpOidcProvider
+    from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
+    from agora.identity.oidc import OidcLoginService
+    from agora.identity.services import IdentityService
+    from agora.platform.audit import AuditTrail
+
+    s = c.settings
+    provider = None
+    if s.oidc_enabled and s.oidc_issuer and s.oidc_client_id and s.oidc_client_secret:
+        provider = HttpOidcProvider(
+            issuer=s.oidc_issuer,
+            client_id=s.oidc_client_id,
+            client_secret=s.oidc_client_secret.get_secret_value(),
+            scopes=s.oidc_scopes,
+            timeout_seconds=s.oidc_timeout_seconds,
+            allow_http=not s.is_production,
+        )
+    identity = c.registry.get(IdentityService)
+    c.registry.provide(
+        OidcLoginService,
+        OidcLoginService(
+            uow=partial(SqlOidcUnitOfWork, c.engine),
+            identity=identity,
+            hasher=identity.hasher,
+            provider=provider,
+            provider_name=s.oidc_provider_name,
+            allowed_redirect_uris=frozenset(s.oidc_allowed_redirect_uris),
+            audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
+        ),
+    )
+
+
 def _wire_catalog(c: Container) -> None:
     """Catalog: categories, products, search, stock.
 
@@ -331,6 +368,7 @@ def load_metadata() -> MetaData:
     """Import every context's tables so the shared metadata is complete (for migrations)."""
     import agora.audit.adapters.tables
     import agora.catalog.adapters.tables
+    import agora.identity.adapters.oidc_tables
     import agora.identity.adapters.tables
     import agora.ordering.adapters.tables
     import agora.payments.adapters.tables

@@ -9,6 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from agora.identity.domain import ApiKey, RefreshToken, User
+from agora.identity.oidc_domain import LoginState, OidcIdentity, OidcLink
 from agora.platform.access import Role
 from agora.platform.unit_of_work import UnitOfWork
 
@@ -173,4 +174,67 @@ class LoginThrottle(Protocol):
 
     async def succeeded(self, account: str | None, ip: str | None) -> None:
         """Forget the account's failures (the address keeps its own)."""
+        ...
+
+
+# -- OpenID Connect login -------------------------------------------------------------------
+
+
+class OidcLinkRepository(Protocol):
+    async def add(self, link: OidcLink) -> None:
+        """Insert; raises ``AlreadyExistsError`` when ``(issuer, subject)`` is already linked."""
+        ...
+
+    async def get(self, issuer: str, subject: str) -> OidcLink | None: ...
+
+
+class OidcLoginStateRepository(Protocol):
+    async def add(self, state: LoginState) -> None: ...
+
+    async def get_by_hash(self, state_hash: str) -> LoginState | None: ...
+
+    async def mark_used(self, state_id: UUID, now: datetime) -> bool:
+        """Use the state up; False when another callback got there first."""
+        ...
+
+    async def delete_expired(self, now: datetime) -> int: ...
+
+
+class OidcUnitOfWork(IdentityUnitOfWork, Protocol):
+    @property
+    def oidc_links(self) -> OidcLinkRepository: ...
+
+    @property
+    def oidc_states(self) -> OidcLoginStateRepository: ...
+
+
+OidcUnitOfWorkFactory = Callable[..., OidcUnitOfWork]
+
+
+class OidcProvider(Protocol):
+    """One OpenID Connect provider, found through its discovery document."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    async def authorization_url(
+        self, *, redirect_uri: str, state: str, nonce: str, code_challenge: str
+    ) -> str:
+        """The provider's authorization endpoint with the request in its query.
+
+        Raises ``OidcProviderUnavailableError`` when the provider cannot be reached.
+        """
+        ...
+
+    async def requires_issuer_in_response(self) -> bool:
+        """True when the provider promises the RFC 9207 ``iss`` callback parameter."""
+        ...
+
+    async def redeem(self, *, code: str, code_verifier: str, redirect_uri: str) -> OidcIdentity:
+        """Exchange the code and return the claims of the verified ID token.
+
+        The signature, ``iss``, ``aud``, ``azp``, ``exp`` and ``iat`` are checked here; the
+        caller compares the nonce. Raises ``OidcCodeRejectedError``,
+        ``OidcIdTokenInvalidError`` or ``OidcProviderUnavailableError``.
+        """
         ...

@@ -103,6 +103,62 @@ class Settings(BaseSettings):
     api_keys_per_user: int = Field(25, ge=1, le=1000)
 
     # -- OpenID Connect login --
+    # Off unless issuer, client id and secret are all set; then "Sign in with <name>" works
+    # with any provider that publishes {issuer}/.well-known/openid-configuration.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_provider_name: str = Field("OpenID Connect", min_length=1, max_length=60)
+    oidc_scopes: str = "openid email profile"
+    # Front-end addresses the callback may send the browser back to, compared exactly:
+    # anything else would make the callback an open redirect carrying tokens.
+    oidc_allowed_redirect_uris: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    oidc_timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+    @field_validator("oidc_allowed_redirect_uris", mode="before")
+    @classmethod
+    def _split_oidc_redirect_uris(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete_and_safe(self) -> Settings:
+        given = {
+            "AGORA_OIDC_ISSUER": self.oidc_issuer,
+            "AGORA_OIDC_CLIENT_ID": self.oidc_client_id,
+            "AGORA_OIDC_CLIENT_SECRET": self.oidc_client_secret,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if len(missing) == len(given):
+            return self
+        if missing:
+            raise ValueError(f"OpenID Connect login also needs {', '.join(missing)}")
+        schemes = ("https://",) if self.is_production else ("https://", "http://")
+        issuer = self.oidc_issuer or ""
+        if not issuer.startswith(schemes) or "?" in issuer or "#" in issuer:
+            raise ValueError(
+                "AGORA_OIDC_ISSUER must be the provider's https:// issuer URL "
+                "(no query or fragment)"
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise ValueError("AGORA_OIDC_SCOPES must include 'openid'")
+        for uri in self.oidc_allowed_redirect_uris:
+            if not uri.startswith(schemes) or "#" in uri:
+                raise ValueError(
+                    "AGORA_OIDC_ALLOWED_REDIRECT_URIS must be absolute "
+                    f"{' or '.join(s.rstrip(':/') for s in schemes)} URLs without a fragment"
+                )
+        if self.is_production and not self.public_url:
+            raise ValueError(
+                "AGORA_PUBLIC_URL must be set when OpenID Connect login is on in production: "
+                "it makes the callback address registered at the provider"
+            )
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
     # -- audit trail and login throttling --
     # Failed logins tolerated per account (keyed on a hash of the email, whether or not
