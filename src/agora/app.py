@@ -17,6 +17,8 @@ from agora.api.rate_limit import RateLimitMiddleware
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import router as identity_router
+from agora.identity.pages import router as account_pages_router
+from agora.notifications.api import router as dev_mailbox_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -70,6 +72,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.mount("/docs/static", docs.docs_static, name="docs-static")
     for router in (identity_router, catalog_router, ordering_router, payments_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(account_pages_router)
+    if not settings.is_production:
+        # Shows every message, reset links included: never reachable in production.
+        app.include_router(dev_mailbox_router)
 
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -11,19 +11,25 @@ import hashlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from agora.platform.access import Role
-from agora.platform.errors import AuthenticationError
+from agora.platform.errors import AuthenticationError, ValidationError
 from agora.platform.events import DomainEvent
 
 __all__ = [
+    "EmailToken",
+    "EmailTokenPurpose",
     "InvalidCredentialsError",
+    "InvalidEmailTokenError",
     "RefreshToken",
     "Role",
     "TokenPair",
     "User",
+    "hash_email_token",
     "hash_refresh_token",
+    "new_email_token",
     "new_refresh_token",
     "user_registered",
 ]
@@ -119,3 +125,47 @@ def user_registered(user: User) -> DomainEvent:
         aggregate_id=user.id,
         payload={"user_id": str(user.id), "email": user.email, "role": user.role.value},
     )
+
+
+# -- one-time email tokens (verification, password reset) ---------------------------------
+
+
+class EmailTokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a secret
+
+
+class InvalidEmailTokenError(ValidationError):
+    """Unknown, expired or already used: one answer, so a token reveals nothing."""
+
+    code = "INVALID_EMAIL_TOKEN"
+    default_message = "This link is invalid, has expired or was already used; ask for a new one."
+
+    def __init__(self) -> None:
+        super().__init__(field="token")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailToken:
+    """A single-use token mailed to ``email``; only its SHA-256 is stored."""
+
+    id: UUID
+    user_id: UUID
+    purpose: EmailTokenPurpose
+    email: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+def new_email_token() -> tuple[str, str]:
+    """A fresh one-time token (256 random bits, URL-safe) and the hash it is stored under."""
+    return new_refresh_token()
+
+
+def hash_email_token(token: str) -> str:
+    return hash_refresh_token(token)

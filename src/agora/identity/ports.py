@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from agora.identity.domain import RefreshToken, User
+from agora.identity.domain import EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.platform.access import Role
 from agora.platform.unit_of_work import UnitOfWork
 
@@ -31,6 +31,10 @@ class UserRepository(Protocol):
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None: ...
 
+    async def mark_email_verified(self, user_id: UUID, email: str, now: datetime) -> bool:
+        """Verify the user's email if it is still ``email``; False when it is not (any more)."""
+        ...
+
 
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
@@ -45,6 +49,29 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None: ...
 
+    async def revoke_other_families(
+        self, user_id: UUID, keep_family_id: UUID, now: datetime
+    ) -> None:
+        """Revoke every session of the user except the one ``keep_family_id`` names."""
+        ...
+
+
+class EmailTokenRepository(Protocol):
+    async def add(self, token: EmailToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> EmailToken | None: ...
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        """Use an unused, unexpired token up; False when it is not (any more) usable.
+
+        A conditional update: of two concurrent uses of one token, exactly one wins.
+        """
+        ...
+
+    async def delete_for_user(self, user_id: UUID, purpose: EmailTokenPurpose) -> None:
+        """Forget the user's tokens of ``purpose``: a new link makes older ones invalid."""
+        ...
+
 
 class IdentityUnitOfWork(UnitOfWork, Protocol):
     @property
@@ -52,6 +79,9 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def email_tokens(self) -> EmailTokenRepository: ...
 
 
 IdentityUnitOfWorkFactory = Callable[..., IdentityUnitOfWork]
@@ -96,4 +126,12 @@ class AccessTokens(Protocol):
 
     def verify(self, token: str) -> AccessClaims:
         """Return the claims, or raise ``AuthenticationError`` for any defect."""
+        ...
+
+
+class AccountMail(Protocol):
+    """Sends account emails (links to verify an address or reset a password)."""
+
+    async def send(self, to: str, subject: str, text: str) -> None:
+        """Deliver a plain-text email; ``DependencyUnavailableError`` when mail is down."""
         ...

@@ -92,3 +92,40 @@ class TokenPairOut(BaseModel):
             "token_type": pair.token_type,
             "expires_in": pair.expires_in,
         }
+
+
+# -- email verification, password reset and change ---------------------------------------
+
+_EmailToken = Field(
+    min_length=1, max_length=200, description="The token from the link in the email."
+)
+
+
+class EmailTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = _EmailToken
+
+
+class PasswordResetRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = _Email
+
+
+class PasswordResetConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = _EmailToken
+    password: str = _Password
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = _Password
+    new_password: str = _Password
+
+
+class AcceptedOut(BaseModel):
+    message: str
