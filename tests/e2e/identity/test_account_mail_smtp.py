@@ -7,34 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from agora.app import create_app
 from agora.bootstrap import build_container
 from tests.conftest import make_test_settings
-from tests.e2e.served import free_port
-from tests.integration.notifications.test_smtp_mailer import Inbox
 from tests.support.accounts import register_customer
+from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.anyio
-
-
-class SmtpServer:
-    """An aiosmtpd server on a fixed loopback port that can be taken down and brought back."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.inbox = Inbox()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
 
 
 @pytest.fixture

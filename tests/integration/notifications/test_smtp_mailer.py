@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage as MimeMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from agora.notifications.adapters.smtp import SmtpMailer
 from agora.notifications.domain import EmailMessage
 from agora.platform.errors import DependencyUnavailableError
 from tests.e2e.served import free_port
+from tests.support.smtp import SmtpServer
 
 MESSAGE = EmailMessage(
     sender="Agora <no-reply@agora.example>",
@@ -26,35 +22,14 @@ MESSAGE = EmailMessage(
 )
 
 
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    messages: list[tuple[str, list[str], MimeMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(parsed, MimeMessage)
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class SmtpServer:
-    port: int
-    inbox: Inbox
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    server = SmtpServer()
+    server.start()
     try:
-        yield SmtpServer(port, inbox)
+        yield server
     finally:
-        controller.stop()
+        server.stop()
 
 
 def _mailer(port: int, **overrides: Any) -> SmtpMailer:
@@ -104,7 +79,6 @@ async def test_starttls_is_required_not_opportunistic(smtp_server: SmtpServer) -
 # A loopback test server; production refuses clear text (AGORA_SMTP_SECURITY=none).
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 async def test_credentials_are_presented_when_configured() -> None:
-    inbox = Inbox()
     seen: list[tuple[str, str]] = []
 
     def authenticate(
@@ -115,22 +89,15 @@ async def test_credentials_are_presented_when_configured() -> None:
         seen.append((login, password))
         return AuthResult(success=(login, password) == ("agora", "relay-secret"))
 
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=authenticate,
-        auth_required=True,
-        auth_require_tls=False,
-    )
-    controller.start()
+    relay = SmtpServer(authenticator=authenticate, auth_required=True, auth_require_tls=False)
+    relay.start()
     try:
         with pytest.raises(DependencyUnavailableError):
-            await _mailer(port, username="agora", password="wrong").send(MESSAGE)
-        await _mailer(port, username="agora", password="relay-secret").send(MESSAGE)
+            # aiosmtpd stops answering after a failed login: the timeout ends the attempt.
+            await _mailer(relay.port, username="agora", password="wrong", timeout=1.0).send(MESSAGE)
+        await _mailer(relay.port, username="agora", password="relay-secret").send(MESSAGE)
     finally:
-        controller.stop()
+        relay.stop()
 
-    assert [m[1] for m in inbox.messages] == [["ada@example.com"]]
+    assert [m[1] for m in relay.inbox.messages] == [["ada@example.com"]]
     assert seen[-1] == ("agora", "relay-secret")
