@@ -21,6 +21,8 @@ from agora.identity.api import api_keys_router, users_router
 from agora.identity.api import router as identity_router
 from agora.identity.mfa_api import router as mfa_router
 from agora.identity.oidc_api import router as oidc_router
+from agora.identity.pages import router as account_pages_router
+from agora.notifications.api import router as dev_mailbox_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -79,6 +81,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_router, prefix=API_PREFIX)
     app.include_router(oidc_router, prefix=API_PREFIX)
+    app.include_router(account_pages_router)
+    if not settings.is_production:
+        # Shows every message, reset links included: never reachable in production.
+        app.include_router(dev_mailbox_router)
 
     if settings.rate_limit_enabled:
         app.add_middleware(

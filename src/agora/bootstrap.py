@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from agora.platform.database import create_engine, metadata
 from agora.platform.health import HealthChecks
 from agora.platform.idempotency import SqlIdempotencyStore
+from agora.platform.logging import get_logger
 from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
 if TYPE_CHECKING:
     from agora.identity.ports import LoginThrottle
+log = get_logger("agora.bootstrap")
 
 
 @dataclass
@@ -56,6 +58,7 @@ async def build_container(settings: Settings) -> Container:
     _wire_rate_limits(container)
     _wire_health(container)
     _wire_audit(container)
+    _wire_notifications(container)
     _wire_identity(container)
     _wire_access(container)
     _wire_mfa(container)
@@ -134,6 +137,31 @@ def _wire_audit(c: Container) -> None:
     c.registry.provide(AuditTrail, service)  # type: ignore[type-abstract]
 
 
+def _wire_notifications(c: Container) -> None:
+    """Mail: SMTP, or the in-process development mailbox read at ``/dev/mailbox``."""
+    from agora.notifications.adapters.mailbox import MailboxMailer
+    from agora.notifications.adapters.smtp import SmtpMailer
+    from agora.notifications.ports import Mailbox, Mailer
+    from agora.notifications.services import MailService
+
+    s = c.settings
+    mailer: Mailer
+    if s.effective_mail_backend == "smtp":
+        mailer = SmtpMailer(
+            host=s.smtp_host,
+            port=s.smtp_port,
+            security=s.smtp_security,
+            timeout=s.smtp_timeout_seconds,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+        )
+    else:
+        mailbox = MailboxMailer(capacity=s.mailbox_size)
+        c.registry.provide(Mailbox, mailbox)  # type: ignore[type-abstract]
+        mailer = mailbox
+    c.registry.provide(MailService, MailService(mailer, s.mail_from))
+
+
 def _wire_identity(c: Container) -> None:
     """Identity: users, passwords, tokens; provides the ``Authenticator``."""
     from functools import partial
@@ -141,6 +169,7 @@ def _wire_identity(c: Container) -> None:
     from agora.identity.adapters.common_passwords import common_passwords
     from agora.identity.adapters.jwt_tokens import JwtAccessTokens
     from agora.identity.adapters.password_hashing import Argon2PasswordHasher
+    from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
     from agora.identity.password_policy import PasswordPolicy
     from agora.identity.services import IdentityService, TokenAuthenticator
@@ -163,7 +192,11 @@ def _wire_identity(c: Container) -> None:
             parallelism=s.password_hash_parallelism,
         ),
         tokens=tokens,
-        policy=PasswordPolicy(common_passwords()),
+        policy=PasswordPolicy(
+            common_passwords(),
+            strength=ZxcvbnStrengthEstimator(),
+            min_strength=s.password_min_strength,
+        ),
         refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
         throttle=throttle,
@@ -179,6 +212,24 @@ def _wire_identity(c: Container) -> None:
         ),
     )
     c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
+
+    # -- account self-service by email: verification, password reset and change
+    from agora.identity.accounts import AccountService
+    from agora.notifications.services import MailService
+
+    c.registry.provide(
+        AccountService,
+        AccountService(
+            uow=service.uow,
+            hasher=service.hasher,
+            policy=service.policy,
+            mail=c.registry.get(MailService),
+            public_url=_public_url(s),
+            verification_ttl=timedelta(hours=s.email_verification_ttl_hours),
+            reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
+            audit=service.audit,
+        ),
+    )
 
 
 def _wire_mfa(c: Container) -> None:
@@ -306,6 +357,18 @@ def _wire_oidc(c: Container) -> None:
     )
 
 
+def _public_url(s: Settings) -> str:
+    """Where links in emails point: ``AGORA_PUBLIC_URL``, else the address served on."""
+    if s.public_url:
+        return s.public_url.rstrip("/")
+    if s.is_production:
+        log.warning("public_url_unset", hint="set AGORA_PUBLIC_URL so emailed links work")
+    host = "localhost" if s.host in {"0.0.0.0", "::", ""} else s.host  # noqa: S104
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{s.port}"
+
+
 def _wire_catalog(c: Container) -> None:
     """Catalog: categories, products, search, stock.
 
@@ -357,11 +420,22 @@ def _wire_ordering(c: Container) -> None:
     def uow(*, read_only: bool = False) -> SqlOrderingUnitOfWork:
         return SqlOrderingUnitOfWork(engine, SqlStockLedger, read_only=read_only)
 
+    from agora.identity.accounts import AccountService
+
     catalog = c.registry.get(CatalogService)
     payments = c.registry.get(PaymentService)
+    accounts = c.registry.get(AccountService)
+    verified_email_required_by = (
+        accounts if c.settings.require_verified_email_for_checkout else None
+    )
     c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(OrderService, OrderService(uow, catalog, payments, audit))
+    c.registry.provide(
+        OrderService,
+        OrderService(
+            uow, catalog, payments, audit, verified_email_required_by=verified_email_required_by
+        ),
+    )
 
 
 def load_metadata() -> MetaData:

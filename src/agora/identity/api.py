@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from starlette.responses import Response
 
+from agora.identity.accounts import AccountService
 from agora.identity.mfa_schemas import SecondFactorRequiredOut
 from agora.identity.ports import UserFilter
 from agora.identity.schemas import (
+    AcceptedOut,
     AdminUserOut,
     ApiKeyCreate,
     ApiKeyOut,
+    EmailTokenIn,
     LoginIn,
     NewApiKeyOut,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetRequestIn,
     ProfileUpdate,
     RefreshIn,
     RegisterIn,
@@ -24,7 +30,12 @@ from agora.identity.schemas import (
     UserOut,
 )
 from agora.identity.second_factor import SecondFactorRequired
-from agora.identity.services import ApiKeyService, IdentityService, UserAdministration
+from agora.identity.services import (
+    ApiKeyService,
+    IdentityService,
+    UserAdministration,
+    normalise_email,
+)
 from agora.platform.access import Role
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, Page, use
@@ -32,6 +43,7 @@ from agora.platform.http.schemas import Envelope, error_responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Identity = Annotated[IdentityService, Depends(use(IdentityService))]
+Accounts = Annotated[AccountService, Depends(use(AccountService))]
 
 
 def _client(request: Request) -> tuple[str | None, str | None]:
@@ -46,8 +58,12 @@ def _client(request: Request) -> tuple[str | None, str | None]:
     responses=error_responses(400, 409, 422),
     summary="Create a customer account",
 )
-async def register(body: RegisterIn, identity: Identity) -> Response:
+async def register(
+    body: RegisterIn, identity: Identity, accounts: Accounts, background: BackgroundTasks
+) -> Response:
+    """A link to verify the address is mailed after the response."""
     user = await identity.register(body.email, body.password, body.name)
+    background.add_task(accounts.start_verification, user.id)
     return envelope.ok(UserOut.of(user), status_code=201)
 
 
@@ -239,4 +255,94 @@ async def revoke_api_key(
     api_key_id: UUID, api_keys: ApiKeys, principal: CurrentPrincipal
 ) -> Response:
     await api_keys.revoke(principal, api_key_id)
+    return Response(status_code=204)
+
+
+# -- email verification, password reset and change ---------------------------------------
+
+RESET_REQUESTED = {
+    "message": "If an account uses this address, a link to reset its password is on its way."
+}
+VERIFICATION_SENT = {"message": "A new verification link is on its way."}
+
+
+@router.post(
+    "/verify-email",
+    response_model=Envelope[UserOut],
+    responses=error_responses(400, 422),
+    summary="Verify an email address with the token from the emailed link",
+    description="Each token works once. An unknown, expired or used token is 422 "
+    "`INVALID_EMAIL_TOKEN`.",
+)
+async def verify_email(body: EmailTokenIn, accounts: Accounts) -> Response:
+    return envelope.ok(UserOut.of(await accounts.verify_email(body.token)))
+
+
+@router.post(
+    "/verify-email/resend",
+    status_code=202,
+    response_model=Envelope[AcceptedOut],
+    responses=error_responses(401, 409, 503),
+    summary="Mail a new verification link to the signed-in user",
+    description="Earlier unused links stop working. 409 `EMAIL_ALREADY_VERIFIED` when "
+    "there is nothing to verify; 503 when the mail server is down.",
+)
+async def resend_verification(principal: CurrentPrincipal, accounts: Accounts) -> Response:
+    await accounts.resend_verification(principal)
+    return envelope.ok(VERIFICATION_SENT, status_code=202)
+
+
+@router.post(
+    "/password-reset/request",
+    status_code=202,
+    response_model=Envelope[AcceptedOut],
+    responses=error_responses(400, 422),
+    summary="Ask for a password reset link",
+    description="Always 202 with the same body, whether or not an account uses the "
+    "address: the link is mailed after the response. Only an address that cannot exist "
+    "(bad syntax) is 422.",
+)
+async def request_password_reset(
+    body: PasswordResetRequestIn, accounts: Accounts, background: BackgroundTasks
+) -> Response:
+    email = normalise_email(body.email)
+    background.add_task(accounts.request_password_reset, email)
+    return envelope.ok(RESET_REQUESTED, status_code=202, headers={"Cache-Control": "no-store"})
+
+
+@router.post(
+    "/password-reset/confirm",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(400, 422),
+    summary="Set a new password with the token from the reset link",
+    description="Signs the user out everywhere (every refresh token is revoked). The "
+    "token works once; 422 `INVALID_EMAIL_TOKEN` otherwise. A password the policy "
+    "refuses is 422 `VALIDATION_ERROR` and leaves the token usable.",
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, accounts: Accounts, background: BackgroundTasks
+) -> Response:
+    user = await accounts.reset_password(body.token, body.password)
+    background.add_task(accounts.notify_password_changed, user.id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(400, 401, 422),
+    summary="Change the signed-in user's password",
+    description="Requires the current password (422 `INVALID_CURRENT_PASSWORD` when "
+    "wrong). Every other session of the user ends; this one stays signed in.",
+)
+async def change_password(
+    body: PasswordChangeIn,
+    principal: CurrentPrincipal,
+    accounts: Accounts,
+    background: BackgroundTasks,
+) -> Response:
+    user = await accounts.change_password(principal, body.current_password, body.new_password)
+    background.add_task(accounts.notify_password_changed, user.id)
     return Response(status_code=204)

@@ -13,20 +13,26 @@ import secrets
 import string
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from agora.platform.access import Permission, Role
-from agora.platform.errors import AuthenticationError
+from agora.platform.errors import AuthenticationError, ValidationError
 from agora.platform.events import DomainEvent
 
 __all__ = [
     "ApiKey",
+    "EmailToken",
+    "EmailTokenPurpose",
     "InvalidCredentialsError",
+    "InvalidEmailTokenError",
     "RefreshToken",
     "Role",
     "TokenPair",
     "User",
+    "hash_email_token",
     "hash_refresh_token",
+    "new_email_token",
     "new_refresh_token",
     "user_registered",
 ]
@@ -216,3 +222,47 @@ def hash_api_key(key: str) -> str:
     # Like refresh tokens: 256 random bits leave nothing to brute-force, so a fast hash
     # is enough and keeps verification cheap on every request.
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# -- one-time email tokens (verification, password reset) ---------------------------------
+
+
+class EmailTokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"  # noqa: S105 - a purpose, not a secret
+
+
+class InvalidEmailTokenError(ValidationError):
+    """Unknown, expired or already used: one answer, so a token reveals nothing."""
+
+    code = "INVALID_EMAIL_TOKEN"
+    default_message = "This link is invalid, has expired or was already used; ask for a new one."
+
+    def __init__(self) -> None:
+        super().__init__(field="token")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailToken:
+    """A single-use token mailed to ``email``; only its SHA-256 is stored."""
+
+    id: UUID
+    user_id: UUID
+    purpose: EmailTokenPurpose
+    email: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+def new_email_token() -> tuple[str, str]:
+    """A fresh one-time token (256 random bits, URL-safe) and the hash it is stored under."""
+    return new_refresh_token()
+
+
+def hash_email_token(token: str) -> str:
+    return hash_refresh_token(token)

@@ -1,17 +1,20 @@
-"""The password policy (pure domain), after NIST SP 800-63B: length and a blocklist.
+"""The password policy (pure domain), after NIST SP 800-63B: length, a blocklist, strength.
 
 No composition rules ("one digit, one symbol"): they push people to predictable
 patterns. Instead a password must be 12 to 128 characters, must not be a commonly used
-password (also when padded with digits or symbols, like ``dragon123456!``) and must not
-contain the user's own email name or name.
+password (also when padded with digits or symbols, like ``dragon123456!``), must not
+contain the user's own email name or name, and must reach a minimum strength estimate
+(zxcvbn's score, through the ``StrengthEstimator`` port) - with the estimator's advice
+in the error, so the person knows what to change.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from agora.platform.errors import ValidationError
 
@@ -26,17 +29,37 @@ _WORDS = re.compile(r"[^\W_]+")
 class WeakPasswordError(ValidationError):
     """The password breaks the policy; ``details.field`` is always ``"password"``."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="password")
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message, field="password", **details)
+
+
+@dataclass(frozen=True, slots=True)
+class Strength:
+    """A strength estimate: ``score`` 0 (trivial) to 4 (very hard to guess), and advice."""
+
+    score: int
+    warning: str = ""
+    suggestions: Sequence[str] = ()
+
+
+class StrengthEstimator(Protocol):
+    def estimate(self, password: str, personal: Sequence[str]) -> Strength:
+        """Estimate how hard ``password`` is to guess, knowing the user's own words."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class PasswordPolicy:
-    """Checks candidate passwords; ``common`` holds lower-cased common passwords."""
+    """Checks candidate passwords; ``common`` holds lower-cased common passwords.
+
+    With a ``strength`` estimator, a password must also score at least ``min_strength``.
+    """
 
     common: Collection[str]
     min_length: int = MIN_LENGTH
     max_length: int = MAX_LENGTH
+    strength: StrengthEstimator | None = None
+    min_strength: int = 3
 
     def check(self, password: str, *, email: str = "", name: str = "") -> None:
         """Raise ``WeakPasswordError`` with an actionable message, or return."""
@@ -56,12 +79,28 @@ class PasswordPolicy:
                 "less predictable, such as a few unrelated words."
             )
         lowered = password.casefold()
-        for word in _personal_words(email, name):
+        personal = _personal_words(email, name)
+        for word in personal:
             if word in lowered:
                 raise WeakPasswordError(
                     "The password must not contain your name or the name part of your "
                     "email address."
                 )
+        if self.strength is not None and self.min_strength > 0:
+            self._check_strength(self.strength.estimate(password, sorted(personal)))
+
+    def _check_strength(self, estimate: Strength) -> None:
+        if estimate.score >= self.min_strength:
+            return
+        advice = " ".join(part for part in (estimate.warning, *estimate.suggestions) if part)
+        raise WeakPasswordError(
+            "This password would be easy to guess. "
+            + (advice or "Add another word or two; uncommon words are better."),
+            score=estimate.score,
+            min_score=self.min_strength,
+            warning=estimate.warning,
+            suggestions=list(estimate.suggestions),
+        )
 
     def _is_common(self, password: str) -> bool:
         lowered = password.casefold()

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from agora.identity.domain import ApiKey, RefreshToken, User
+from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.identity.oidc_domain import LoginState, OidcIdentity, OidcLink
 from agora.platform.access import Role
 from agora.platform.unit_of_work import UnitOfWork
@@ -48,6 +48,9 @@ class UserRepository(Protocol):
         Of two units that each mean to remove an admin, the second waits here and then
         counts what the first left, so the last admin cannot be removed twice over.
         """
+
+    async def mark_email_verified(self, user_id: UUID, email: str, now: datetime) -> bool:
+        """Verify the user's email if it is still ``email``; False when it is not (any more)."""
         ...
 
 
@@ -63,6 +66,29 @@ class RefreshTokenRepository(Protocol):
     async def revoke_family(self, family_id: UUID, now: datetime) -> None: ...
 
     async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None: ...
+
+    async def revoke_other_families(
+        self, user_id: UUID, keep_family_id: UUID, now: datetime
+    ) -> None:
+        """Revoke every session of the user except the one ``keep_family_id`` names."""
+        ...
+
+
+class EmailTokenRepository(Protocol):
+    async def add(self, token: EmailToken) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> EmailToken | None: ...
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        """Use an unused, unexpired token up; False when it is not (any more) usable.
+
+        A conditional update: of two concurrent uses of one token, exactly one wins.
+        """
+        ...
+
+    async def delete_for_user(self, user_id: UUID, purpose: EmailTokenPurpose) -> None:
+        """Forget the user's tokens of ``purpose``: a new link makes older ones invalid."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +135,9 @@ class IdentityUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def email_tokens(self) -> EmailTokenRepository: ...
 
 
 IdentityUnitOfWorkFactory = Callable[..., IdentityUnitOfWork]
@@ -237,4 +266,11 @@ class OidcProvider(Protocol):
         caller compares the nonce. Raises ``OidcCodeRejectedError``,
         ``OidcIdTokenInvalidError`` or ``OidcProviderUnavailableError``.
         """
+
+
+class AccountMail(Protocol):
+    """Sends account emails (links to verify an address or reset a password)."""
+
+    async def send(self, to: str, subject: str, text: str) -> None:
+        """Deliver a plain-text email; ``DependencyUnavailableError`` when mail is down."""
         ...

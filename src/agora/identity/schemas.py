@@ -184,3 +184,40 @@ class NewApiKeyOut(ApiKeyOut):
     @classmethod
     def with_key(cls, stored: ApiKey, key: str) -> dict[str, object]:
         return {**ApiKeyOut.of(stored), "key": key}
+
+
+# -- email verification, password reset and change ---------------------------------------
+
+_EmailToken = Field(
+    min_length=1, max_length=200, description="The token from the link in the email."
+)
+
+
+class EmailTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = _EmailToken
+
+
+class PasswordResetRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = _Email
+
+
+class PasswordResetConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = _EmailToken
+    password: str = _Password
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = _Password
+    new_password: str = _Password
+
+
+class AcceptedOut(BaseModel):
+    message: str

@@ -116,7 +116,7 @@ async def clear_cart(carts: Carts, principal: CurrentPrincipal) -> Response:
     summary="Place an order (checkout) from explicit items or the cart",
     status_code=201,
     response_model=Envelope[OrderOut],
-    responses=error_responses(401, 402, 404, 409, 422),
+    responses=error_responses(401, 402, 403, 404, 409, 422),
 )
 async def place_order(
     body: OrderCreate,
@@ -130,6 +130,8 @@ async def place_order(
     With ``Idempotency-Key`` the first outcome (success, 402, 409, 422...) is stored and
     replayed byte for byte for the same key and body; the same key with another body is
     422 ``IDEMPOTENCY_KEY_REUSED``; while the first is running, 409 ``REQUEST_IN_PROGRESS``.
+    When the shop requires a verified email address, an unverified customer gets 403
+    ``EMAIL_NOT_VERIFIED``.
     """
     items = None if body.items is None else [(i.product_id, i.quantity) for i in body.items]
 
@@ -139,6 +141,8 @@ async def place_order(
 
     if idempotency_key is None:
         return await checkout()
+    # Checked before the key is claimed, so a 403 is not replayed once the email is verified.
+    await orders.ensure_can_check_out(principal)
     canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     return await run_idempotently(
         store,

@@ -16,7 +16,11 @@ from types import MappingProxyType
 from uuid import UUID
 
 from agora.platform.clock import utcnow
-from agora.platform.errors import IllegalTransitionError, ValidationError
+from agora.platform.errors import (
+    IllegalTransitionError,
+    PermissionDeniedError,
+    ValidationError,
+)
 from agora.platform.events import DomainEvent
 from agora.platform.ids import new_id
 from agora.platform.money import Money, total
@@ -223,4 +227,14 @@ def order_event(order: Order, **extra: object) -> DomainEvent:
     }
     return DomainEvent(
         name=f"ordering.{_EVENT_BY_STATUS[order.status]}", aggregate_id=order.id, payload=payload
+    )
+
+
+class EmailNotVerifiedError(PermissionDeniedError):
+    """The shop requires a verified email address for checkout, and this one is not."""
+
+    code = "EMAIL_NOT_VERIFIED"
+    default_message = (
+        "Verify your email address before checking out: open the link we emailed you, "
+        "or ask for a new one with POST /api/v1/auth/verify-email/resend."
     )

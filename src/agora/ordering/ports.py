@@ -41,6 +41,12 @@ class ProductCatalog(Protocol):
         ...
 
 
+class CustomerAccounts(Protocol):
+    """What checkout may need to know about the customer (implemented by identity)."""
+
+    async def email_verified(self, customer_id: UUID) -> bool: ...
+
+
 class StockReservation(Protocol):
     """The product as it was when its units were taken: what the order snapshots."""
 

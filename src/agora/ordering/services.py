@@ -26,6 +26,7 @@ from agora.ordering.domain import (
     MAX_QUANTITY,
     UNSHIPPED,
     Cart,
+    EmailNotVerifiedError,
     Order,
     OrderLine,
     OrderStatus,
@@ -34,6 +35,7 @@ from agora.ordering.domain import (
     order_event,
 )
 from agora.ordering.ports import (
+    CustomerAccounts,
     OrderFilter,
     OrderingUnitOfWork,
     OrderingUnitOfWorkFactory,
@@ -174,11 +176,14 @@ class OrderService:
         catalog: ProductCatalog,
         payments: PaymentProcessor,
         audit: AuditTrail | None = None,
+        verified_email_required_by: CustomerAccounts | None = None,
     ) -> None:
         self._uow = uow
         self._catalog = catalog
         self._payments = payments
         self._audit: AuditTrail = audit or NullAuditTrail()
+        # Set when the shop requires a verified email address for checkout.
+        self._verified_email_required_by = verified_email_required_by
 
     # -- checkout -------------------------------------------------------------------
 
@@ -194,6 +199,7 @@ class OrderService:
         ``idempotency_key`` is the client's key, already claimed by the edge; the
         provider is called with a key derived from the order, which is unique anyway.
         """
+        await self.ensure_can_check_out(principal)
         self._payments.check_token(payment_token)
         from_cart = items is None
         if items is None:
@@ -217,6 +223,12 @@ class OrderService:
         return await self._confirm_paid(
             order, principal.user_id, outcome.status, outcome.reference, from_cart
         )
+
+    async def ensure_can_check_out(self, principal: Principal) -> None:
+        """``EmailNotVerifiedError`` when the shop requires a verified email and it is not."""
+        accounts = self._verified_email_required_by
+        if accounts is not None and not await accounts.email_verified(principal.user_id):
+            raise EmailNotVerifiedError()
 
     async def _cart_lines(self, customer_id: UUID) -> list[tuple[UUID, int]]:
         async with self._uow(read_only=True) as uow:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -85,6 +85,47 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(24, ge=1)
 
     # -- accounts: email verification, password reset, mail --
+    # Mail goes to an in-process mailbox (readable at /dev/mailbox) outside production and
+    # through SMTP in production; production refuses the mailbox, whose mail no one reads.
+    mail_backend: Literal["mailbox", "smtp"] | None = None
+    mail_from: str = Field("Agora <no-reply@agora.example>", min_length=3, max_length=254)
+    mailbox_size: int = Field(100, ge=1, le=10_000)
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # starttls: upgrade a plain connection (port 587); tls: TLS from the first byte (465);
+    # none: only for a relay on localhost or a development mail catcher.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    email_verification_ttl_hours: int = Field(24, ge=1, le=720)
+    password_reset_ttl_minutes: int = Field(30, ge=5, le=1440)
+    require_verified_email_for_checkout: bool = False
+    # zxcvbn score (0-4) a new password must reach; 0 turns the estimate into advice only.
+    password_min_strength: int = Field(3, ge=0, le=4)
+
+    @property
+    def effective_mail_backend(self) -> Literal["mailbox", "smtp"]:
+        if self.mail_backend is not None:
+            return self.mail_backend
+        return "smtp" if self.is_production else "mailbox"
+
+    @model_validator(mode="after")
+    def _production_mail_is_delivered(self) -> Settings:
+        if self.environment is not Environment.PRODUCTION:
+            return self
+        if self.mail_backend == "mailbox":
+            raise ValueError(
+                "AGORA_MAIL_BACKEND=mailbox keeps mail in memory where no user can read it; "
+                "production needs smtp"
+            )
+        loopback = self.smtp_host in {"localhost", "127.0.0.1", "::1"}
+        if self.smtp_security == "none" and not loopback:
+            raise ValueError(
+                "AGORA_SMTP_SECURITY=none sends passwords and reset links in clear text; "
+                "in production use starttls or tls (none only for a relay on localhost)"
+            )
+        return self
 
     # -- access tokens, signing keys and sessions --
 

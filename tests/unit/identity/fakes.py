@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from agora.identity.domain import RefreshToken, User
+from agora.identity.domain import EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.events import DomainEvent
 
@@ -19,6 +19,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.users: dict[UUID, User] = {}
         self.tokens: dict[UUID, RefreshToken] = {}
+        self.email_tokens: dict[UUID, EmailToken] = {}
         self.events: list[DomainEvent] = []
 
 
@@ -44,6 +45,18 @@ class FakeUsers:
 
     async def set_password_hash(self, user_id: UUID, password_hash: str) -> None:
         self.rows[user_id] = replace(self.rows[user_id], password_hash=password_hash)
+
+    async def mark_email_verified(self, user_id: UUID, email: str, now: datetime) -> bool:
+        user = self.rows.get(user_id)
+        if user is None or user.email != email:
+            return False
+        self.rows[user_id] = replace(
+            user,
+            email_verified_at=user.email_verified_at or now,
+            updated_at=now,
+            version=user.version + 1,
+        )
+        return True
 
 
 class FakeRefreshTokens:
@@ -73,6 +86,40 @@ class FakeRefreshTokens:
             if token.user_id == user_id and token.revoked_at is None:
                 self.rows[key] = replace(token, revoked_at=now)
 
+    async def revoke_other_families(
+        self, user_id: UUID, keep_family_id: UUID, now: datetime
+    ) -> None:
+        for key, token in list(self.rows.items()):
+            if (
+                token.user_id == user_id
+                and token.family_id != keep_family_id
+                and token.revoked_at is None
+            ):
+                self.rows[key] = replace(token, revoked_at=now)
+
+
+class FakeEmailTokens:
+    def __init__(self, rows: dict[UUID, EmailToken]) -> None:
+        self.rows = rows
+
+    async def add(self, token: EmailToken) -> None:
+        self.rows[token.id] = token
+
+    async def get_by_hash(self, token_hash: str) -> EmailToken | None:
+        return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        token = self.rows.get(token_id)
+        if token is None or not token.is_usable(now):
+            return False
+        self.rows[token_id] = replace(token, used_at=now)
+        return True
+
+    async def delete_for_user(self, user_id: UUID, purpose: EmailTokenPurpose) -> None:
+        for key, token in list(self.rows.items()):
+            if token.user_id == user_id and token.purpose is purpose:
+                del self.rows[key]
+
 
 class FakeUnitOfWork:
     """Works on copies and publishes them on commit, so leaving without commit rolls back."""
@@ -83,6 +130,7 @@ class FakeUnitOfWork:
         self._events: list[DomainEvent] = []
         self.users = FakeUsers(dict(store.users))
         self.refresh_tokens = FakeRefreshTokens(dict(store.tokens))
+        self.email_tokens = FakeEmailTokens(dict(store.email_tokens))
 
     async def __aenter__(self) -> Self:
         return self
@@ -102,6 +150,7 @@ class FakeUnitOfWork:
         assert not self._read_only, "a read-only unit must not commit"
         self._store.users = self.users.rows
         self._store.tokens = self.refresh_tokens.rows
+        self._store.email_tokens = self.email_tokens.rows
         self._store.events.extend(self._events)
 
 

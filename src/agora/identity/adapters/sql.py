@@ -7,15 +7,15 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.identity.adapters.tables import api_keys, refresh_tokens, users
-from agora.identity.domain import ApiKey, RefreshToken, User
+from agora.identity.adapters.tables import api_keys, email_tokens, refresh_tokens, users
+from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.identity.ports import UserFilter
 from agora.platform.access import Permission, Role
-from agora.platform.database import SqlUnitOfWork, plain_uuid
+from agora.platform.database import SqlUnitOfWork, Timestamp, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 
 
@@ -120,6 +120,19 @@ class SqlUserRepository:
         )
         return [plain_uuid(row.id) for row in rows]
 
+    async def mark_email_verified(self, user_id: UUID, email: str, now: datetime) -> bool:
+        # Conditional on the address, so a link can only verify the address it was sent to.
+        result = await self._conn.execute(
+            update(users)
+            .where(users.c.id == user_id, users.c.email == email)
+            .values(
+                email_verified_at=func.coalesce(users.c.email_verified_at, literal(now, Timestamp)),
+                updated_at=now,
+                version=users.c.version + 1,
+            )
+        )
+        return result.rowcount == 1
+
     async def _version(self, user_id: UUID) -> int | None:
         version: int | None = await self._conn.scalar(
             select(users.c.version).where(users.c.id == user_id)
@@ -197,6 +210,79 @@ class SqlRefreshTokenRepository:
             update(refresh_tokens)
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
+        )
+
+    async def revoke_other_families(
+        self, user_id: UUID, keep_family_id: UUID, now: datetime
+    ) -> None:
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.family_id != keep_family_id,
+                refresh_tokens.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+
+
+def _email_token(row: Any) -> EmailToken:
+    return EmailToken(
+        id=plain_uuid(row.id),
+        user_id=plain_uuid(row.user_id),
+        purpose=EmailTokenPurpose(row.purpose),
+        email=row.email,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        used_at=row.used_at,
+    )
+
+
+class SqlEmailTokenRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def add(self, token: EmailToken) -> None:
+        await self._conn.execute(
+            insert(email_tokens).values(
+                id=token.id,
+                user_id=token.user_id,
+                purpose=token.purpose.value,
+                email=token.email,
+                token_hash=token.token_hash,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                used_at=token.used_at,
+            )
+        )
+
+    async def get_by_hash(self, token_hash: str) -> EmailToken | None:
+        row = (
+            await self._conn.execute(
+                select(email_tokens).where(email_tokens.c.token_hash == token_hash)
+            )
+        ).first()
+        return None if row is None else _email_token(row)
+
+    async def mark_used(self, token_id: UUID, now: datetime) -> bool:
+        # Conditional update: of two concurrent uses of one token, exactly one wins.
+        result = await self._conn.execute(
+            update(email_tokens)
+            .where(
+                email_tokens.c.id == token_id,
+                email_tokens.c.used_at.is_(None),
+                email_tokens.c.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        return result.rowcount == 1
+
+    async def delete_for_user(self, user_id: UUID, purpose: EmailTokenPurpose) -> None:
+        await self._conn.execute(
+            delete(email_tokens).where(
+                email_tokens.c.user_id == user_id, email_tokens.c.purpose == purpose.value
+            )
         )
 
 
@@ -323,8 +409,10 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     api_keys: SqlApiKeyRepository
+    email_tokens: SqlEmailTokenRepository
 
     def _bind(self, connection: AsyncConnection) -> None:
         self.users = SqlUserRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
+        self.email_tokens = SqlEmailTokenRepository(connection)

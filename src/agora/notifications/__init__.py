@@ -1,0 +1,1 @@
+"""Notifications: email to users, through a mail port (SMTP, or a local development mailbox)."""
