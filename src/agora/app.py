@@ -17,6 +17,8 @@ from agora.api.rate_limit import RateLimitMiddleware
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.identity.api import router as identity_router
+from agora.identity.session_api import router as sessions_router
+from agora.identity.session_api import well_known as well_known_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -67,8 +69,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(well_known_router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
-    for router in (identity_router, catalog_router, ordering_router, payments_router):
+    for router in (
+        identity_router,
+        sessions_router,
+        catalog_router,
+        ordering_router,
+        payments_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     if settings.rate_limit_enabled:

@@ -7,8 +7,11 @@ API, CLI, worker). Tests build the same container with their own settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +22,11 @@ from agora.platform.idempotency import SqlIdempotencyStore
 from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
+
+if TYPE_CHECKING:
+    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.revocation import RevokedSessions
+    from agora.identity.services import IdentityService
 
 
 @dataclass
@@ -114,7 +122,6 @@ def _wire_identity(c: Container) -> None:
     from functools import partial
 
     from agora.identity.adapters.common_passwords import common_passwords
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
     from agora.identity.adapters.password_hashing import Argon2PasswordHasher
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
     from agora.identity.password_policy import PasswordPolicy
@@ -123,12 +130,7 @@ def _wire_identity(c: Container) -> None:
     from agora.platform.audit import AuditTrail
 
     s = c.settings
-    tokens = JwtAccessTokens(
-        secret=s.secret_key.get_secret_value(),
-        issuer=s.jwt_issuer,
-        audience=s.jwt_audience,
-        ttl_seconds=s.access_token_ttl_seconds,
-    )
+    tokens, revocations = _wire_signing_keys_and_revocations(c)
     service = IdentityService(
         uow=partial(SqlIdentityUnitOfWork, c.engine),
         hasher=Argon2PasswordHasher(
@@ -138,11 +140,81 @@ def _wire_identity(c: Container) -> None:
         ),
         tokens=tokens,
         policy=PasswordPolicy(common_passwords()),
-        refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
+        refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
+        session_max_age=timedelta(days=s.session_absolute_ttl_days),
+        revocations=revocations,
     )
     c.registry.provide(IdentityService, service)
-    c.registry.provide(Authenticator, TokenAuthenticator(tokens))  # type: ignore[type-abstract]
+    c.registry.provide(Authenticator, TokenAuthenticator(tokens, revocations))  # type: ignore[type-abstract]
+    _wire_sessions(c, service)
+
+
+# -- access tokens, signing keys and sessions --
+
+
+def _wire_signing_keys_and_revocations(
+    c: Container,
+) -> tuple[JwtAccessTokens, RevokedSessions]:
+    """ES256 keys shared through the database, and the revoked sessions every process
+    polls for, so that neither needs a database read per request."""
+    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.adapters.signing_keys import (
+        KeyCipher,
+        KeyRing,
+        SqlSigningKeyStore,
+        retention_for,
+    )
+    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.keys import SigningKeyService
+    from agora.identity.revocation import RevokedSessions
+    from agora.platform.audit import AuditTrail
+
+    s = c.settings
+    token_ttl = timedelta(seconds=s.access_token_ttl_seconds)
+    ring = KeyRing(
+        SqlSigningKeyStore(c.engine),
+        KeyCipher(s.secret_key.get_secret_value()),
+        retention=retention_for(token_ttl, s.signing_key_refresh_seconds),
+        refresh_interval=s.signing_key_refresh_seconds,
+    )
+    tokens = JwtAccessTokens(
+        ring, issuer=s.jwt_issuer, audience=s.jwt_audience, ttl_seconds=s.access_token_ttl_seconds
+    )
+    engine = c.engine
+
+    async def revoked_since(since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        async with SqlIdentityUnitOfWork(engine, read_only=True) as uow:
+            return await uow.refresh_tokens.revoked_since(since)
+
+    revocations = RevokedSessions(
+        token_ttl=token_ttl, poll_interval=s.session_revocation_poll_seconds, feed=revoked_since
+    )
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    keys = SigningKeyService(ring, audit, jwks_max_age=s.signing_key_refresh_seconds)
+    c.registry.provide(SigningKeyService, keys)
+    return tokens, revocations
+
+
+def _wire_sessions(c: Container, identity: IdentityService) -> None:
+    """The sessions API and the browser cookie session (with its CSRF tokens)."""
+    import hashlib
+    import hmac
+
+    from agora.identity.sessions import SessionService
+    from agora.platform.cookie_sessions import CookieAuthenticator
+
+    secret = c.settings.secret_key.get_secret_value().encode()
+    csrf_key = hmac.new(secret, b"agora csrf-token key v1", hashlib.sha256).digest()
+    sessions = SessionService(
+        uow=identity.uow,
+        lifetime=identity.lifetime,
+        revocations=identity.revocations,
+        csrf_key=csrf_key,
+        audit=identity.audit,
+    )
+    c.registry.provide(SessionService, sessions)
+    c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]
 
 
 def _wire_catalog(c: Container) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agora.cli import accounts, erd, seed
+from agora.cli import accounts, erd, keys, seed
 from agora.cli.runtime import console, settings_or_exit
 from agora.platform.migrations import upgrade
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.command("seed")(seed.seed)
 app.command("create-admin")(accounts.create_admin)
 app.command("erd")(erd.erd)
+app.add_typer(keys.app, name="keys")
 
 
 @app.command()

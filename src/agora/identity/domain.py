@@ -10,17 +10,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from agora.platform.access import Role
-from agora.platform.errors import AuthenticationError
+from agora.platform.errors import AuthenticationError, PermissionDeniedError
 from agora.platform.events import DomainEvent
 
 __all__ = [
+    "CsrfFailedError",
     "InvalidCredentialsError",
     "RefreshToken",
     "Role",
+    "SessionKind",
+    "SessionLifetime",
     "TokenPair",
     "User",
     "hash_refresh_token",
@@ -38,6 +42,16 @@ class InvalidCredentialsError(AuthenticationError):
 
     code = "INVALID_CREDENTIALS"
     default_message = "The email or password is incorrect."
+
+
+class CsrfFailedError(PermissionDeniedError):
+    """A cookie-authenticated request that changes something came without the session's
+    CSRF token (or with another one): it may have been forged by another site."""
+
+    code = "CSRF_FAILED"
+    default_message = (
+        "This request needs the X-CSRF-Token header of your session; reload and try again."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +81,32 @@ class User:
         return replace(self, is_active=False, updated_at=now, version=self.version + 1)
 
 
+class SessionKind(StrEnum):
+    """How the session's secret travels: a rotating refresh token, or a browser cookie."""
+
+    BEARER = "bearer"
+    COOKIE = "cookie"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLifetime:
+    """A session ends when unused for ``idle`` or ``absolute`` after it began, if sooner."""
+
+    idle: timedelta
+    absolute: timedelta
+
+    def expires_at(self, started_at: datetime, now: datetime) -> datetime:
+        # Using the session slides the idle limit, never past the absolute one.
+        return min(now + self.idle, started_at + self.absolute)
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshToken:
-    """One stored refresh token; only its SHA-256 is kept, never the token itself."""
+    """One stored session secret; only its SHA-256 is kept, never the secret itself.
+
+    The rows of one ``family_id`` are one session: a bearer session adds a row on every
+    refresh (the newest unused one is current), a cookie session keeps a single row.
+    """
 
     id: UUID
     user_id: UUID
@@ -81,9 +118,25 @@ class RefreshToken:
     revoked_at: datetime | None = None
     user_agent: str | None = None
     ip: str | None = None
+    # When the session (the family) began; carried forward by every rotation.
+    session_started_at: datetime | None = None
+    last_used_at: datetime | None = None
+    kind: SessionKind = SessionKind.BEARER
+
+    @property
+    def started_at(self) -> datetime:
+        return self.session_started_at or self.created_at
+
+    @property
+    def used_last_at(self) -> datetime:
+        return self.last_used_at or self.created_at
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+    def is_current(self, now: datetime) -> bool:
+        """The live secret of an active session: neither used up, revoked nor expired."""
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
 
     @property
     def was_used(self) -> bool:

@@ -7,7 +7,7 @@ Password hashing is slow by design, so it always runs *outside* a writing transa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,6 +17,8 @@ from agora.identity.domain import (
     MAX_NAME_LENGTH,
     InvalidCredentialsError,
     RefreshToken,
+    SessionKind,
+    SessionLifetime,
     TokenPair,
     User,
     hash_refresh_token,
@@ -29,7 +31,9 @@ from agora.identity.ports import (
     IdentityUnitOfWork,
     IdentityUnitOfWorkFactory,
     PasswordHasher,
+    UnknownSigningKeyError,
 )
+from agora.identity.revocation import RevokedSessions
 from agora.platform.access import Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
@@ -77,8 +81,19 @@ class IdentityService:
     hasher: PasswordHasher
     tokens: AccessTokens
     policy: PasswordPolicy
+    # The idle lifetime: a session unused for this long ends (its refresh token expires).
     refresh_ttl: timedelta
     audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # The absolute lifetime: no rotation extends a session past this age.
+    session_max_age: timedelta = timedelta(days=30)
+    # Sessions revoked here are refused at once by this process's authenticators.
+    revocations: RevokedSessions = field(
+        default_factory=lambda: RevokedSessions(token_ttl=timedelta(hours=1), poll_interval=5)
+    )
+
+    @property
+    def lifetime(self) -> SessionLifetime:
+        return SessionLifetime(idle=self.refresh_ttl, absolute=self.session_max_age)
 
     # -- accounts -------------------------------------------------------------------
 
@@ -179,8 +194,11 @@ class IdentityService:
         Every way of signing in (password, second factor, OpenID Connect) ends here.
         """
         family_id = new_id()
+        await self.tokens.sync_keys()
         async with self.uow() as uow:
-            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip)
+            refresh = await self._issue_refresh(
+                uow, user.id, family_id, user_agent, ip, started_at=utcnow()
+            )
             await uow.commit()
         return self._pair(user, family_id, refresh, mfa=mfa)
 
@@ -190,36 +208,71 @@ class IdentityService:
         """Rotate: the presented token is used up and a new one is issued in its family.
 
         A token presented a second time means it was copied: the whole family is
-        revoked (the legitimate client must log in again) and the answer is 401.
+        revoked (the legitimate client must log in again, and access tokens of the
+        session stop working) and the answer is 401. Two concurrent refreshes with one
+        token count as reuse too: one of them gets a pair, and the session ends.
+        The new token expires after the idle lifetime, never past the absolute one.
         """
         now = utcnow()
         token_hash = hash_refresh_token(refresh_token)
+        await self.tokens.sync_keys()
         async with self.uow() as uow:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
-            if stored is None or stored.is_revoked or stored.is_expired(now):
+            if (
+                stored is None
+                or stored.kind is not SessionKind.BEARER
+                or stored.is_revoked
+                or stored.is_expired(now)
+                # A shortened AGORA_SESSION_ABSOLUTE_TTL_DAYS also ends older sessions.
+                or self.lifetime.expires_at(stored.started_at, now) <= now
+            ):
                 raise InvalidRefreshTokenError()
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
+                self.revocations.add(stored.family_id, now)
+                await self.audit.record(
+                    "auth.refresh_reuse_detected",
+                    actor_id=stored.user_id,
+                    target_type="session",
+                    target_id=str(stored.family_id),
+                    outcome="failure",
+                    details={"token_id": str(stored.id)},
+                )
                 raise InvalidRefreshTokenError()
             user = await uow.users.get(stored.user_id)
             if user is None or not user.is_active:
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
+                self.revocations.add(stored.family_id, now)
                 raise InvalidRefreshTokenError()
-            refresh = await self._issue_refresh(uow, user.id, stored.family_id, user_agent, ip)
+            refresh = await self._issue_refresh(
+                uow, user.id, stored.family_id, user_agent, ip, started_at=stored.started_at
+            )
             await uow.commit()
         return self._pair(user, stored.family_id, refresh)
 
     async def logout(self, refresh_token: str) -> None:
-        """Revoke the session the token belongs to; unknown tokens are ignored (idempotent)."""
+        """Revoke the session the token belongs to; unknown tokens are ignored (idempotent).
+
+        The session's access tokens stop working too (see ``RevokedSessions``).
+        """
         token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
         async with self.uow() as uow:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
-            if stored is None:
+            if stored is None or stored.kind is not SessionKind.BEARER:
                 return
-            await uow.refresh_tokens.revoke_family(stored.family_id, utcnow())
+            await uow.refresh_tokens.revoke_family(stored.family_id, now)
             await uow.commit()
+        self.revocations.add(stored.family_id, now)
+        await self.audit.record(
+            "auth.session_revoked",
+            actor_id=stored.user_id,
+            target_type="session",
+            target_id=str(stored.family_id),
+            details={"reason": "logout"},
+        )
 
     # -- profile ------------------------------------------------------------------------
 
@@ -256,6 +309,8 @@ class IdentityService:
         family_id: UUID,
         user_agent: str | None,
         ip: str | None,
+        *,
+        started_at: datetime,
     ) -> str:
         token, token_hash = new_refresh_token()
         now = utcnow()
@@ -266,9 +321,11 @@ class IdentityService:
                 family_id=family_id,
                 token_hash=token_hash,
                 created_at=now,
-                expires_at=now + self.refresh_ttl,
+                expires_at=self.lifetime.expires_at(started_at, now),
                 user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
                 ip=(ip or None) and ip[:MAX_IP],
+                session_started_at=started_at,
+                last_used_at=now,
             )
         )
         return token
@@ -281,16 +338,28 @@ class IdentityService:
 class TokenAuthenticator:
     """The platform ``Authenticator``: a bearer access token -> a principal.
 
-    Stateless on purpose: no database read per request. An access token lives at most
-    ``access_token_ttl_seconds`` (15 minutes); deactivation and logout revoke the
-    refresh tokens, so a blocked user loses access when the current token expires.
+    No database read per request: the signature is checked against keys held in
+    memory, and the session against the in-memory set of revoked sessions. Both are
+    refreshed from the database every few seconds (by the request that finds it due),
+    so a logout, a revoked session or a key rotation elsewhere takes effect here
+    within ``session_revocation_poll_seconds`` / at once for an unknown key.
     """
 
-    def __init__(self, tokens: AccessTokens) -> None:
+    def __init__(self, tokens: AccessTokens, revocations: RevokedSessions | None = None) -> None:
         self._tokens = tokens
+        self._revocations = revocations
 
     async def authenticate(self, credential: str) -> Principal:
-        claims = self._tokens.verify(credential)
+        await self._tokens.sync_keys()
+        try:
+            claims = self._tokens.verify(credential)
+        except UnknownSigningKeyError:
+            await self._tokens.sync_keys(unknown_kid=True)
+            claims = self._tokens.verify(credential)
+        if self._revocations is not None:
+            await self._revocations.poll_if_due()
+            if claims.session_id in self._revocations:
+                raise AuthenticationError("The session has ended; log in again.")
         return Principal.for_user(claims.user_id, claims.role, claims.session_id, mfa=claims.mfa)
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.adapters.tables import refresh_tokens, users
-from agora.identity.domain import RefreshToken, User
+from agora.identity.domain import RefreshToken, SessionKind, User
 from agora.platform.access import Role
 from agora.platform.database import SqlUnitOfWork, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
@@ -102,6 +103,9 @@ def _token(row: Any) -> RefreshToken:
         revoked_at=row.revoked_at,
         user_agent=row.user_agent,
         ip=row.ip,
+        session_started_at=row.session_started_at,
+        last_used_at=row.last_used_at,
+        kind=SessionKind(row.kind),
     )
 
 
@@ -122,6 +126,9 @@ class SqlRefreshTokenRepository:
                 revoked_at=token.revoked_at,
                 user_agent=token.user_agent,
                 ip=token.ip,
+                session_started_at=token.started_at,
+                last_used_at=token.used_last_at,
+                kind=token.kind.value,
             )
         )
 
@@ -159,6 +166,34 @@ class SqlRefreshTokenRepository:
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def list_current(self, user_id: UUID, now: datetime) -> Sequence[RefreshToken]:
+        rows = await self._conn.execute(
+            select(refresh_tokens)
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.used_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .order_by(refresh_tokens.c.last_used_at.desc(), refresh_tokens.c.id)
+        )
+        return [_token(row) for row in rows]
+
+    async def touch(self, token_id: UUID, now: datetime, expires_at: datetime) -> None:
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.id == token_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(last_used_at=now, expires_at=expires_at)
+        )
+
+    async def revoked_since(self, since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        rows = await self._conn.execute(
+            select(refresh_tokens.c.family_id, func.max(refresh_tokens.c.revoked_at))
+            .where(refresh_tokens.c.revoked_at >= since)
+            .group_by(refresh_tokens.c.family_id)
+        )
+        return [(plain_uuid(family_id), revoked_at) for family_id, revoked_at in rows]
 
 
 class SqlIdentityUnitOfWork(SqlUnitOfWork):
