@@ -34,7 +34,7 @@ def _client(request: Request) -> tuple[str | None, str | None]:
 
 
 def _set_session_cookies(response: Response, token: str, csrf: str, expires_at: datetime) -> None:
-    max_age = max(0, int((expires_at - utcnow()).total_seconds()))
+    max_age = max(0, round((expires_at - utcnow()).total_seconds()))
     response.set_cookie(
         SESSION_COOKIE, token, max_age=max_age, path="/", secure=True, httponly=True, samesite="lax"
     )

@@ -85,7 +85,7 @@ def test_issued_token_carries_the_documented_claims_and_header() -> None:
     header = jwt.get_unverified_header(token)
     assert header == {"alg": "ES256", "kid": KID, "typ": "at+jwt"}
     # The kid is the RFC 7638 thumbprint, which anyone can recompute from the JWKS.
-    assert KID == thumbprint(PRIVATE_KEY.public_key())
+    assert thumbprint(PRIVATE_KEY.public_key()) == KID
     payload = jwt.decode(token, options={"verify_signature": False})
     assert set(payload) == {"iss", "aud", "sub", "role", "sid", "iat", "exp", "jti", "amr"}
     assert payload["amr"] == ["pwd"]
@@ -155,7 +155,7 @@ def test_hmac_token_keyed_with_public_material_is_refused(secret: bytes, alg: st
 
 
 def test_a_relabelled_algorithm_is_refused() -> None:
-    header, payload, signature = tokens.issue(USER, Role.CUSTOMER, SESSION).split(".")
+    _header, payload, signature = tokens.issue(USER, Role.CUSTOMER, SESSION).split(".")
     relabelled = _b64({"alg": "ES384", "typ": "at+jwt", "kid": KID})
     with pytest.raises(AuthenticationError):
         tokens.verify(f"{relabelled}.{payload}.{signature}")
