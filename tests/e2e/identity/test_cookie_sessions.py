@@ -69,7 +69,8 @@ async def test_cookie_login_sets_exactly_the_secure_cookies_and_no_tokens(
     assert response.headers["cache-control"] == "no-store"
     data = response.json()["data"]
     assert set(data) == {"session_id", "csrf_token", "expires_at"}
-    assert "access_token" not in response.text and "refresh_token" not in response.text
+    assert "access_token" not in response.text
+    assert "refresh_token" not in response.text
     cookies = _set_cookies(response)
     assert set(cookies) == {SESSION_COOKIE, CSRF_COOKIE}
     session_value, session = cookies[SESSION_COOKIE]
@@ -222,7 +223,8 @@ async def test_cookie_logout_needs_the_csrf_token_then_clears_the_cookies(
     assert set(cleared) == {SESSION_COOKIE, CSRF_COOKIE}
     for _value, attributes in cleared.values():
         assert attributes["max-age"] == "0"
-        assert "secure" in attributes and attributes["path"] == "/"
+        assert "secure" in attributes
+        assert attributes["path"] == "/"
     assert SESSION_COOKIE not in browser.cookies
     assert (await browser.get(PROFILE)).status_code == 401
     # The old value is dead on the server too, not only forgotten by this browser.
