@@ -44,7 +44,7 @@ async def register(body: RegisterIn, identity: Identity) -> Response:
 @router.post(
     "/login",
     response_model=Envelope[TokenPairOut],
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(400, 401, 422, 503),
     summary="Exchange email and password for an access and a refresh token",
 )
 async def login(body: LoginIn, request: Request, identity: Identity) -> Response:
@@ -56,7 +56,7 @@ async def login(body: LoginIn, request: Request, identity: Identity) -> Response
 @router.post(
     "/refresh",
     response_model=Envelope[TokenPairOut],
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(400, 401, 422, 503),
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once; presenting a used one revokes its session.",
 )
