@@ -13,20 +13,21 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningKeyStore
-from agora.identity.adapters.tables import signing_keys
+from agora.identity.adapters.tables import refresh_tokens, signing_keys, users
 from agora.identity.ports import KeyRotation
 from agora.platform.access import Role
-from agora.platform.database import create_engine
+from agora.platform.database import Timestamp, create_engine
 from agora.platform.errors import ConflictError
 from agora.platform.migrations import upgrade
 from tests.conftest import _admin_execute, make_test_settings
@@ -38,7 +39,7 @@ RACER = """
 import asyncio, sys, time
 from datetime import timedelta
 from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningKeyStore
-from agora.platform.database import create_engine
+from agora.platform.database import Timestamp, create_engine
 from agora.platform.settings import load_settings
 
 async def main(url: str, start: float) -> None:
@@ -57,20 +58,23 @@ asyncio.run(main(sys.argv[1], float(sys.argv[2])))
 
 
 @pytest.fixture
-def fresh_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, with no schema yet."""
     if not database_url.startswith("postgresql"):
-        url = f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
-        upgrade(url)
-        yield url
+        yield f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
         return
     server = os.environ["AGORA_TEST_DATABASE_URL"]
     name = f"agora_keys_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
     url = make_url(server).set(drivername="postgresql+asyncpg", database=name)
-    rendered = url.render_as_string(hide_password=False)
-    upgrade(rendered)
-    yield rendered
+    yield url.render_as_string(hide_password=False)
     asyncio.run(_admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def fresh_database(empty_database: str) -> str:
+    upgrade(empty_database)
+    return empty_database
 
 
 @pytest.fixture
@@ -223,3 +227,51 @@ async def test_the_private_key_at_rest_is_ciphertext_only_this_secret_opens(
     await other.sync()
     with pytest.raises(Exception, match="cannot be issued"):
         other.signer()
+
+
+def test_sessions_open_before_the_upgrade_survive_it_as_bearer_sessions(
+    empty_database: str,
+) -> None:
+    upgrade(empty_database, "0006")
+    user_id, token_id, family_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    created = datetime.now(UTC) - timedelta(days=2)
+
+    async def seed_and_read() -> Any:
+        engine = create_engine(make_test_settings(empty_database))
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    insert(users).values(
+                        id=user_id, email=f"{user_id.hex}@example.com", name="Old",
+                        password_hash="x", role="customer", is_active=True,
+                        email_verified_at=None, created_at=created, updated_at=created,
+                        version=1,
+                    )
+                )  # fmt: skip
+                await conn.execute(
+                    text(
+                        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, "
+                        "created_at, expires_at) VALUES (:id, :user, :family, :hash, :c, :e)"
+                    ).bindparams(
+                        bindparam("id", type_=Uuid()),
+                        bindparam("user", type_=Uuid()),
+                        bindparam("family", type_=Uuid()),
+                        bindparam("c", type_=Timestamp()),
+                        bindparam("e", type_=Timestamp()),
+                    ),
+                    {
+                        "id": token_id, "user": user_id, "family": family_id, "hash": "h" * 64,
+                        "c": created, "e": created + timedelta(days=30),
+                    },
+                )  # fmt: skip
+            await asyncio.to_thread(upgrade, empty_database)
+            async with engine.connect() as conn:
+                row = (await conn.execute(select(refresh_tokens))).one()
+                await conn.rollback()
+                return row
+        finally:
+            await engine.dispose()
+
+    row = asyncio.run(seed_and_read())
+    assert row.kind == "bearer"
+    assert row.session_started_at == row.last_used_at == row.created_at
