@@ -1,6 +1,6 @@
 """``make bench-auth``: what authentication costs, written to docs/performance.md.
 
-Two measurements, about 40 seconds in all:
+Two measurements, about 30 seconds in all:
 
 1. In process, the per-request cost of authenticating a bearer access token and
    checking a permission: ``TokenAuthenticator.authenticate`` (key-refresh and

@@ -92,7 +92,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             allow_origins=settings.cors_origins,
             allow_credentials="*" not in settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "X-CSRF-Token",  # cookie sessions of a front end on a sibling origin
+            ],
             expose_headers=["X-Request-ID", "Retry-After", "ETag"],
             max_age=600,
         )

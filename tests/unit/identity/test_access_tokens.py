@@ -234,3 +234,13 @@ def test_the_cache_of_verified_tokens_is_bounded() -> None:
         small.verify(token)
     assert len(small._verified) == 3
     assert all(small.verify(token).user_id == USER for token in issued)
+
+
+def test_a_header_only_lenient_parsers_would_read_is_refused() -> None:
+    """The kid is picked with a quick look; PyJWT's strict parse must agree, or 401."""
+    header, payload, signature = tokens.issue(USER, Role.CUSTOMER, SESSION).split(".")
+    for mangled in (f"{header}!", f"!{header}", f"{header[:5]}\n{header[5:]}", header + "=" * 3):
+        with pytest.raises(AuthenticationError):
+            tokens.verify(f"{mangled}.{payload}.{signature}")
+    with pytest.raises(AuthenticationError):
+        tokens.verify(f"{'A' * 600}.{payload}.{signature}")

@@ -313,7 +313,6 @@ class KeyRing:
         self._refresh_interval = refresh_interval
         self._verifying: dict[str, _VerifyingKey] = {}
         self._signer: tuple[str, ec.EllipticCurvePrivateKey] | None = None
-        self._signer_error: str | None = None
         # Bumped whenever a key stops verifying, so caches of verified tokens are dropped.
         self.generation = 0
         self._loaded = False
@@ -347,9 +346,7 @@ class KeyRing:
 
     def signer(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
         if self._signer is None:
-            if self._signer_error:
-                log.error("signing_key_unusable", reason=self._signer_error)
-            raise SigningKeyUnavailableError()
+            raise SigningKeyUnavailableError()  # why was logged when the keys were read
         return self._signer
 
     # -- loading --
@@ -402,20 +399,21 @@ class KeyRing:
                 row.kid, public, jwk, None if until is None else until.timestamp()
             )
         active = next((row for row in rows if row.active), None)
-        signer, signer_error = self._signer, None
+        signer = self._signer
         if active is None:
-            signer, signer_error = None, "no active signing key"
+            signer = None
         elif signer is None or signer[0] != active.kid:
             try:
                 signer = (active.kid, self._private_key(active))
             except ValueError as exc:
-                signer, signer_error = None, f"{active.kid}: {exc}"
-                log.error("signing_key_unusable", reason=signer_error)
+                # Verification goes on with the public keys; logins answer 503 until an
+                # operator rotates (see docs/runbooks/signing-keys.md).
+                signer = None
+                log.error("signing_key_unusable", kid=active.kid, reason=str(exc))
         if set(self._verifying) - set(verifying):
             self.generation += 1
         self._verifying = verifying
         self._signer = signer
-        self._signer_error = signer_error
         self._loaded = True
 
     def _private_key(self, row: StoredKey) -> ec.EllipticCurvePrivateKey:
