@@ -5,13 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench install install-dev erd clean help
+.PHONY: run test lint format bench bench-auth install install-dev erd clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data (first start) and serve on AGORA_HOST:AGORA_PORT"
 	@echo "make test   - install test dependencies and run the test suite"
 	@echo "make lint   - ruff, formatting, mypy (strict) and the import-layer contracts"
 	@echo "make bench  - load benchmarks against PostgreSQL; writes docs/performance.md"
+	@echo "make bench-auth - token verification and login benchmarks; writes docs/performance.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +54,9 @@ erd: install-dev
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py
+
+bench-auth: install-dev
+	$(BIN)/python benchmarks/bench_auth.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,8 @@ from agora.identity.api import router as identity_router
 from agora.identity.mfa_api import router as mfa_router
 from agora.identity.oidc_api import router as oidc_router
 from agora.identity.pages import router as account_pages_router
+from agora.identity.session_api import router as sessions_router
+from agora.identity.session_api import well_known as well_known_router
 from agora.notifications.api import router as dev_mailbox_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
@@ -74,8 +76,16 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(well_known_router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
-    for router in (identity_router, mfa_router, catalog_router, ordering_router, payments_router):
+    for router in (
+        identity_router,
+        mfa_router,
+        sessions_router,
+        catalog_router,
+        ordering_router,
+        payments_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     for router in (users_router, api_keys_router):
         app.include_router(router, prefix=API_PREFIX)
@@ -98,7 +108,13 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             allow_origins=settings.cors_origins,
             allow_credentials="*" not in settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Request-ID",
+                "X-CSRF-Token",  # cookie sessions of a front end on a sibling origin
+            ],
             expose_headers=["X-Request-ID", "Retry-After", "ETag"],
             max_age=600,
         )

@@ -7,10 +7,11 @@ API, CLI, worker). Tests build the same container with their own settings.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -24,7 +25,11 @@ from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
 if TYPE_CHECKING:
+    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
     from agora.identity.ports import LoginThrottle
+    from agora.identity.revocation import RevokedSessions
+    from agora.identity.services import IdentityService
+
 log = get_logger("agora.bootstrap")
 
 
@@ -167,7 +172,6 @@ def _wire_identity(c: Container) -> None:
     from functools import partial
 
     from agora.identity.adapters.common_passwords import common_passwords
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
     from agora.identity.adapters.password_hashing import Argon2PasswordHasher
     from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
@@ -177,12 +181,7 @@ def _wire_identity(c: Container) -> None:
     from agora.platform.audit import AuditTrail
 
     s = c.settings
-    tokens = JwtAccessTokens(
-        secret=s.secret_key.get_secret_value(),
-        issuer=s.jwt_issuer,
-        audience=s.jwt_audience,
-        ttl_seconds=s.access_token_ttl_seconds,
-    )
+    tokens, revocations = _wire_signing_keys_and_revocations(c)
     throttle, fingerprint_key = _login_throttle(c)
     service = IdentityService(
         uow=partial(SqlIdentityUnitOfWork, c.engine),
@@ -197,14 +196,17 @@ def _wire_identity(c: Container) -> None:
             strength=ZxcvbnStrengthEstimator(),
             min_strength=s.password_min_strength,
         ),
-        refresh_ttl=timedelta(days=s.refresh_token_ttl_days),
+        refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
         throttle=throttle,
         fingerprint_key=fingerprint_key,
+        session_max_age=timedelta(days=s.session_absolute_ttl_days),
+        revocations=revocations,
     )
     c.registry.provide(IdentityService, service)
     authenticator = TokenAuthenticator(
         tokens,
+        revocations,
         mfa_required_roles=(
             frozenset({Role.STAFF, Role.ADMIN})
             if s.mfa_required_for_staff_and_admins
@@ -212,6 +214,7 @@ def _wire_identity(c: Container) -> None:
         ),
     )
     c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
+    _wire_sessions(c, service)
 
     # -- account self-service by email: verification, password reset and change
     from agora.identity.accounts import AccountService
@@ -367,6 +370,79 @@ def _public_url(s: Settings) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{s.port}"
+
+
+# -- access tokens, signing keys and sessions --
+
+
+def _wire_signing_keys_and_revocations(
+    c: Container,
+) -> tuple[JwtAccessTokens, RevokedSessions]:
+    """ES256 keys shared through the database, and the revoked sessions every process
+    polls for, so that neither needs a database read per request."""
+    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.adapters.signing_keys import (
+        KeyCipher,
+        KeyRing,
+        SqlSigningKeyStore,
+        retention_for,
+    )
+    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.keys import SigningKeyService
+    from agora.identity.revocation import RevokedSessions
+    from agora.platform.audit import AuditTrail
+
+    s = c.settings
+    token_ttl = timedelta(seconds=s.access_token_ttl_seconds)
+    ring = KeyRing(
+        SqlSigningKeyStore(c.engine),
+        KeyCipher(s.secret_key.get_secret_value()),
+        retention=retention_for(token_ttl, s.signing_key_refresh_seconds),
+        refresh_interval=s.signing_key_refresh_seconds,
+    )
+    tokens = JwtAccessTokens(
+        ring, issuer=s.jwt_issuer, audience=s.jwt_audience, ttl_seconds=s.access_token_ttl_seconds
+    )
+    engine = c.engine
+
+    async def revoked_since(since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        async with SqlIdentityUnitOfWork(engine, read_only=True) as uow:
+            return await uow.refresh_tokens.revoked_since(since)
+
+    revocations = RevokedSessions(
+        token_ttl=token_ttl, poll_interval=s.session_revocation_poll_seconds, feed=revoked_since
+    )
+    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
+    keys = SigningKeyService(ring, audit, jwks_max_age=s.signing_key_refresh_seconds)
+    c.registry.provide(SigningKeyService, keys)
+    return tokens, revocations
+
+
+def _wire_sessions(c: Container, identity: IdentityService) -> None:
+    """The sessions API and the browser cookie session (with its CSRF tokens)."""
+    import hashlib
+    import hmac
+
+    from agora.identity.sessions import SessionService
+    from agora.platform.access import Role
+    from agora.platform.cookie_sessions import CookieAuthenticator
+
+    secret = c.settings.secret_key.get_secret_value().encode()
+    csrf_key = hmac.new(secret, b"agora csrf-token key v1", hashlib.sha256).digest()
+    sessions = SessionService(
+        uow=identity.uow,
+        lifetime=identity.lifetime,
+        revocations=identity.revocations,
+        csrf_key=csrf_key,
+        audit=identity.audit,
+        mfa_required_roles=(
+            frozenset({Role.STAFF, Role.ADMIN})
+            if c.settings.mfa_required_for_staff_and_admins
+            else frozenset()
+        ),
+    )
+    c.registry.provide(SessionService, sessions)
+    c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]
 
 
 def _wire_catalog(c: Container) -> None:

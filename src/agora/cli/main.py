@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agora.cli import accounts, audit, erd, mfa, seed
+from agora.cli import accounts, audit, erd, keys, mfa, seed
 from agora.cli.runtime import console, settings_or_exit
 from agora.platform.migrations import upgrade
 
@@ -21,6 +21,7 @@ app.command("seed")(seed.seed)
 app.command("create-admin")(accounts.create_admin)
 app.command("erd")(erd.erd)
 app.add_typer(audit.app, name="audit")
+app.add_typer(keys.app, name="keys")
 app.add_typer(mfa.app, name="mfa")
 
 

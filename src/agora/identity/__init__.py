@@ -2,14 +2,18 @@
 
 Choices worth knowing:
 
-- Access tokens are HS256 JWTs (15 minutes by default) verified without a database
-  read, so every authenticated request stays cheap. Logout, reuse detection and
-  deactivation revoke refresh tokens; an access token already issued keeps working
-  until it expires (at most ``access_token_ttl_seconds``). A role change shows up at
-  the next refresh.
+- Access tokens are ES256 JWTs (15 minutes by default) verified without a database
+  read: signing keys (``signing_keys``, private halves encrypted) and revoked sessions
+  are held in memory by every process and re-read every few seconds. Logout, session
+  revocation, reuse detection and deactivation stop a session's access tokens within
+  ``session_revocation_poll_seconds``. A role change shows up at the next refresh.
+  Keys rotate with ``agora keys rotate``; ``/.well-known/jwks.json`` publishes them.
 - Refresh tokens are opaque, stored as SHA-256, single use and rotated on every
-  refresh; each rotation extends the session by ``refresh_token_ttl_days`` (sliding).
-  A token presented twice (also by two concurrent refreshes) revokes its whole session.
+  refresh; a session ends after ``session_idle_ttl_hours`` unused and at the latest
+  ``session_absolute_ttl_days`` after sign-in. A token presented twice (also by two
+  concurrent refreshes) revokes its whole session.
+- Browsers get a cookie session instead (``/auth/cookie-login``): an HttpOnly
+  ``__Host-`` cookie that never rotates, and a CSRF token required on changes.
 - ``POST /auth/logout`` answers 204 and is idempotent: an unknown token is not an error.
 - Login answers the same 401 ``INVALID_CREDENTIALS`` body for an unknown email, a wrong
   password and a deactivated account, and verifies a dummy hash for unknown emails so

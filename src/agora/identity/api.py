@@ -70,7 +70,7 @@ async def register(
 @router.post(
     "/login",
     response_model=Envelope[TokenPairOut | SecondFactorRequiredOut],
-    responses=error_responses(400, 401, 422, 429),
+    responses=error_responses(400, 401, 422, 429, 503),
     summary="Exchange email and password for an access and a refresh token",
     description=(
         "For an account with multi-factor authentication on, the answer holds no tokens but "
@@ -95,7 +95,7 @@ async def login(body: LoginIn, request: Request, identity: Identity) -> Response
 @router.post(
     "/refresh",
     response_model=Envelope[TokenPairOut],
-    responses=error_responses(400, 401, 422),
+    responses=error_responses(400, 401, 422, 503),
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once; presenting a used one revokes its session.",
 )

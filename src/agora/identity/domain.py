@@ -12,22 +12,25 @@ import hmac
 import secrets
 import string
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from agora.platform.access import Permission, Role
-from agora.platform.errors import AuthenticationError, ValidationError
+from agora.platform.errors import AuthenticationError, PermissionDeniedError, ValidationError
 from agora.platform.events import DomainEvent
 
 __all__ = [
     "ApiKey",
+    "CsrfFailedError",
     "EmailToken",
     "EmailTokenPurpose",
     "InvalidCredentialsError",
     "InvalidEmailTokenError",
     "RefreshToken",
     "Role",
+    "SessionKind",
+    "SessionLifetime",
     "TokenPair",
     "User",
     "hash_email_token",
@@ -47,6 +50,16 @@ class InvalidCredentialsError(AuthenticationError):
 
     code = "INVALID_CREDENTIALS"
     default_message = "The email or password is incorrect."
+
+
+class CsrfFailedError(PermissionDeniedError):
+    """A cookie-authenticated request that changes something came without the session's
+    CSRF token (or with another one): it may have been forged by another site."""
+
+    code = "CSRF_FAILED"
+    default_message = (
+        "This request needs the X-CSRF-Token header of your session; reload and try again."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +101,32 @@ class User:
         )
 
 
+class SessionKind(StrEnum):
+    """How the session's secret travels: a rotating refresh token, or a browser cookie."""
+
+    BEARER = "bearer"
+    COOKIE = "cookie"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLifetime:
+    """A session ends when unused for ``idle`` or ``absolute`` after it began, if sooner."""
+
+    idle: timedelta
+    absolute: timedelta
+
+    def expires_at(self, started_at: datetime, now: datetime) -> datetime:
+        # Using the session slides the idle limit, never past the absolute one.
+        return min(now + self.idle, started_at + self.absolute)
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshToken:
-    """One stored refresh token; only its SHA-256 is kept, never the token itself."""
+    """One stored session secret; only its SHA-256 is kept, never the secret itself.
+
+    The rows of one ``family_id`` are one session: a bearer session adds a row on every
+    refresh (the newest unused one is current), a cookie session keeps a single row.
+    """
 
     id: UUID
     user_id: UUID
@@ -104,9 +140,25 @@ class RefreshToken:
     ip: str | None = None
     # The session was opened with a second factor; rotation carries it to the next token.
     mfa: bool = False
+    # When the session (the family) began; carried forward by every rotation.
+    session_started_at: datetime | None = None
+    last_used_at: datetime | None = None
+    kind: SessionKind = SessionKind.BEARER
+
+    @property
+    def started_at(self) -> datetime:
+        return self.session_started_at or self.created_at
+
+    @property
+    def used_last_at(self) -> datetime:
+        return self.last_used_at or self.created_at
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at
+
+    def is_current(self, now: datetime) -> bool:
+        """The live secret of an active session: neither used up, revoked nor expired."""
+        return self.used_at is None and self.revoked_at is None and now < self.expires_at
 
     @property
     def was_used(self) -> bool:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.identity.oidc_domain import LoginState, OidcIdentity, OidcLink
 from agora.platform.access import Role
+from agora.platform.errors import AuthenticationError
 from agora.platform.unit_of_work import UnitOfWork
 
 
@@ -66,6 +67,18 @@ class RefreshTokenRepository(Protocol):
     async def revoke_family(self, family_id: UUID, now: datetime) -> None: ...
 
     async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> None: ...
+
+    async def list_current(self, user_id: UUID, now: datetime) -> Sequence[RefreshToken]:
+        """The live secret of each of the user's active sessions, most recently used first."""
+        ...
+
+    async def touch(self, token_id: UUID, now: datetime, expires_at: datetime) -> None:
+        """Record a use of a cookie session: last used now, idle limit moved on."""
+        ...
+
+    async def revoked_since(self, since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        """``(family_id, revoked_at)`` of every session revoked at or after ``since``."""
+        ...
 
     async def revoke_other_families(
         self, user_id: UUID, keep_family_id: UUID, now: datetime
@@ -172,6 +185,12 @@ class AccessClaims:
     mfa: bool = False
 
 
+class UnknownSigningKeyError(AuthenticationError):
+    """The token names a signing key this process has not loaded (perhaps not yet)."""
+
+    default_message = "The access token is invalid."
+
+
 class AccessTokens(Protocol):
     """Issues and verifies short-lived signed access tokens."""
 
@@ -181,7 +200,55 @@ class AccessTokens(Protocol):
     def issue(self, user_id: UUID, role: Role, session_id: UUID, *, mfa: bool = False) -> str: ...
 
     def verify(self, token: str) -> AccessClaims:
-        """Return the claims, or raise ``AuthenticationError`` for any defect."""
+        """Return the claims, or raise ``AuthenticationError`` for any defect.
+
+        Raises ``UnknownSigningKeyError`` when the token names a key not loaded here.
+        """
+        ...
+
+    async def sync_keys(self, *, unknown_kid: bool = False) -> None:
+        """Re-read the signing keys when the refresh interval has passed.
+
+        ``unknown_kid``: a token named a key not loaded here (another process may have
+        rotated); re-read now, unless that was done very recently (throttled).
+        Cheap when nothing is due: it is called on every authenticated request.
+        """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKeyInfo:
+    """One signing key as operators see it; never the private key."""
+
+    kid: str
+    algorithm: str
+    created_at: datetime
+    retired_at: datetime | None
+    # "active" signs and verifies; "verifying" is retired but its tokens may still live;
+    # "expired" is retired past the retention window and verifies nothing.
+    state: str
+    verifies_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRotation:
+    new: SigningKeyInfo
+    retired: Sequence[str]
+    dropped: Sequence[str]
+
+
+class SigningKeys(Protocol):
+    """The set of access-token signing keys, shared by every process through the store."""
+
+    async def rotate(self, *, drop_previous: bool = False) -> KeyRotation:
+        """Make a new key the active one; the previous one keeps verifying its tokens until
+        they expire, unless ``drop_previous`` (a leaked key) removes every older key now."""
+        ...
+
+    async def list_keys(self) -> Sequence[SigningKeyInfo]: ...
+
+    async def public_jwks(self) -> dict[str, Any]:
+        """The JSON Web Key Set of the keys that verify tokens (public parts only)."""
         ...
 
 

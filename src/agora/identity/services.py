@@ -20,6 +20,8 @@ from agora.identity.domain import (
     ApiKey,
     InvalidCredentialsError,
     RefreshToken,
+    SessionKind,
+    SessionLifetime,
     TokenPair,
     User,
     api_key_prefix,
@@ -46,8 +48,10 @@ from agora.identity.ports import (
     IdentityUnitOfWorkFactory,
     LoginThrottle,
     PasswordHasher,
+    UnknownSigningKeyError,
     UserFilter,
 )
+from agora.identity.revocation import RevokedSessions
 from agora.identity.second_factor import SecondFactorRequired
 from agora.platform.access import PERMISSIONS, Authenticator, Permission, Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail
@@ -103,6 +107,7 @@ class IdentityService:
     hasher: PasswordHasher
     tokens: AccessTokens
     policy: PasswordPolicy
+    # The idle lifetime: a session unused for this long ends (its refresh token expires).
     refresh_ttl: timedelta
     audit: AuditTrail = field(default_factory=NullAuditTrail)
     throttle: LoginThrottle = field(default_factory=NoLoginThrottle)
@@ -111,6 +116,16 @@ class IdentityService:
     # Set by the composition root when MFA is wired: users with it on get a challenge
     # from login instead of tokens.
     second_factor: SecondFactor | None = None
+    # The absolute lifetime: no rotation extends a session past this age.
+    session_max_age: timedelta = timedelta(days=30)
+    # Sessions revoked here are refused at once by this process's authenticators.
+    revocations: RevokedSessions = field(
+        default_factory=lambda: RevokedSessions(token_ttl=timedelta(hours=1), poll_interval=5)
+    )
+
+    @property
+    def lifetime(self) -> SessionLifetime:
+        return SessionLifetime(idle=self.refresh_ttl, absolute=self.session_max_age)
 
     # -- accounts -------------------------------------------------------------------
 
@@ -228,8 +243,11 @@ class IdentityService:
         Every way of signing in (password, second factor, OpenID Connect) ends here.
         """
         family_id = new_id()
+        await self.tokens.sync_keys()
         async with self.uow() as uow:
-            refresh = await self._issue_refresh(uow, user.id, family_id, user_agent, ip, mfa=mfa)
+            refresh = await self._issue_refresh(
+                uow, user.id, family_id, user_agent, ip, mfa=mfa, started_at=utcnow()
+            )
             await uow.commit()
         return self._pair(user, family_id, refresh, mfa=mfa)
 
@@ -239,48 +257,70 @@ class IdentityService:
         """Rotate: the presented token is used up and a new one is issued in its family.
 
         A token presented a second time means it was copied: the whole family is
-        revoked (the legitimate client must log in again) and the answer is 401.
+        revoked (the legitimate client must log in again, and access tokens of the
+        session stop working) and the answer is 401. Two concurrent refreshes with one
+        token count as reuse too: one of them gets a pair, and the session ends.
+        The new token expires after the idle lifetime, never past the absolute one.
         """
         now = utcnow()
         token_hash = hash_refresh_token(refresh_token)
+        await self.tokens.sync_keys()
         async with self.uow() as uow:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
-            if stored is None or stored.is_revoked or stored.is_expired(now):
+            if (
+                stored is None
+                or stored.kind is not SessionKind.BEARER
+                or stored.is_revoked
+                or stored.is_expired(now)
+                # A shortened AGORA_SESSION_ABSOLUTE_TTL_DAYS also ends older sessions.
+                or self.lifetime.expires_at(stored.started_at, now) <= now
+            ):
                 raise InvalidRefreshTokenError()
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
-                # Recorded before leaving the unit (which still holds its connection, but
-                # has committed): reuse is rare, so the second connection costs little.
+                self.revocations.add(stored.family_id, now)
                 await self.audit.record(
-                    "auth.refresh_reuse",
+                    "auth.refresh_reuse_detected",
                     actor_id=stored.user_id,
                     target_type="session",
                     target_id=str(stored.family_id),
                     outcome="failure",
-                    details={"session_revoked": True},
+                    details={"token_id": str(stored.id), "session_revoked": True},
                 )
                 raise InvalidRefreshTokenError()
             user = await uow.users.get(stored.user_id)
             if user is None or not user.is_active:
                 await uow.refresh_tokens.revoke_family(stored.family_id, now)
                 await uow.commit()
+                self.revocations.add(stored.family_id, now)
                 raise InvalidRefreshTokenError()
             refresh = await self._issue_refresh(
-                uow, user.id, stored.family_id, user_agent, ip, mfa=stored.mfa
+                uow,
+                user.id,
+                stored.family_id,
+                user_agent,
+                ip,
+                mfa=stored.mfa,
+                started_at=stored.started_at,
             )
             await uow.commit()
         return self._pair(user, stored.family_id, refresh, mfa=stored.mfa)
 
     async def logout(self, refresh_token: str) -> None:
-        """Revoke the session the token belongs to; unknown tokens are ignored (idempotent)."""
+        """Revoke the session the token belongs to; unknown tokens are ignored (idempotent).
+
+        The session's access tokens stop working too (see ``RevokedSessions``).
+        """
         token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
         async with self.uow() as uow:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
-            if stored is None:
+            if stored is None or stored.kind is not SessionKind.BEARER:
                 return
-            await uow.refresh_tokens.revoke_family(stored.family_id, utcnow())
+            await uow.refresh_tokens.revoke_family(stored.family_id, now)
             await uow.commit()
+        self.revocations.add(stored.family_id, now)
         await self.audit.record(
             "auth.logout",
             actor_id=stored.user_id,
@@ -378,6 +418,7 @@ class IdentityService:
         user_agent: str | None,
         ip: str | None,
         *,
+        started_at: datetime,
         mfa: bool = False,
     ) -> str:
         token, token_hash = new_refresh_token()
@@ -389,10 +430,12 @@ class IdentityService:
                 family_id=family_id,
                 token_hash=token_hash,
                 created_at=now,
-                expires_at=now + self.refresh_ttl,
+                expires_at=self.lifetime.expires_at(started_at, now),
                 user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
                 ip=(ip or None) and ip[:MAX_IP],
                 mfa=mfa,
+                session_started_at=started_at,
+                last_used_at=now,
             )
         )
         return token
@@ -405,22 +448,38 @@ class IdentityService:
 class TokenAuthenticator:
     """The platform ``Authenticator``: a bearer access token -> a principal.
 
-    Stateless on purpose: no database read per request. An access token lives at most
-    ``access_token_ttl_seconds`` (15 minutes); deactivation and logout revoke the
-    refresh tokens, so a blocked user loses access when the current token expires.
+    No database read per request: the signature is checked against keys held in
+    memory, and the session against the in-memory set of revoked sessions. Both are
+    refreshed from the database every few seconds (by the request that finds it due),
+    so a logout, a revoked session or a key rotation elsewhere takes effect here
+    within ``session_revocation_poll_seconds`` / at once for an unknown key.
 
     Roles in ``mfa_required_roles`` act with no permissions at all unless the session
     was opened with a second factor; they can still reach their profile and enroll.
     """
 
     def __init__(
-        self, tokens: AccessTokens, *, mfa_required_roles: frozenset[Role] = frozenset()
+        self,
+        tokens: AccessTokens,
+        revocations: RevokedSessions | None = None,
+        *,
+        mfa_required_roles: frozenset[Role] = frozenset(),
     ) -> None:
         self._tokens = tokens
+        self._revocations = revocations
         self._mfa_required_roles = mfa_required_roles
 
     async def authenticate(self, credential: str) -> Principal:
-        claims = self._tokens.verify(credential)
+        await self._tokens.sync_keys()
+        try:
+            claims = self._tokens.verify(credential)
+        except UnknownSigningKeyError:
+            await self._tokens.sync_keys(unknown_kid=True)
+            claims = self._tokens.verify(credential)
+        if self._revocations is not None:
+            await self._revocations.poll_if_due()
+            if claims.session_id in self._revocations:
+                raise AuthenticationError("The session has ended; log in again.")
         principal = Principal.for_user(
             claims.user_id, claims.role, claims.session_id, mfa=claims.mfa
         )

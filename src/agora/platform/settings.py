@@ -58,7 +58,6 @@ class Settings(BaseSettings):
     jwt_issuer: str = "agora"
     jwt_audience: str = "agora-api"
     access_token_ttl_seconds: int = Field(900, ge=30, le=86_400)
-    refresh_token_ttl_days: int = Field(30, ge=1, le=365)
     # argon2id, OWASP password storage cheat sheet minimum: m=19 MiB, t=2, p=1.
     password_hash_memory_kib: int = Field(19_456, ge=8)
     password_hash_time_cost: int = Field(2, ge=1)
@@ -128,6 +127,16 @@ class Settings(BaseSettings):
         return self
 
     # -- access tokens, signing keys and sessions --
+    # A session (a refresh-token family or a cookie session) ends when unused for the
+    # idle lifetime, and in any case at the absolute one; rotation never extends it.
+    session_idle_ttl_hours: int = Field(168, ge=1, le=8_760)
+    session_absolute_ttl_days: int = Field(30, ge=1, le=365)
+    # How often every process re-reads the signing keys (a rotation by another process
+    # shows up within this; a token naming an unknown key triggers a re-read at once).
+    signing_key_refresh_seconds: int = Field(60, ge=5, le=3_600)
+    # How often every process reads recently revoked sessions, whose access tokens it
+    # then refuses: the longest a logout elsewhere takes to reach this process.
+    session_revocation_poll_seconds: float = Field(5.0, gt=0, le=300)
 
     # -- multi-factor authentication --
     # When on, staff and admin sessions opened without a second factor keep only what a

@@ -127,10 +127,12 @@ async def test_logout_and_refresh_token_reuse_are_recorded(
         f"{API}/auth/refresh", json={"refresh_token": customer.refresh_token}
     )
     assert reused.status_code == 401
-    [reuse] = await events(client, admin, actor=str(customer.id), action="auth.refresh_reuse")
+    [reuse] = await events(
+        client, admin, actor=str(customer.id), action="auth.refresh_reuse_detected"
+    )
     assert reuse["outcome"] == "failure"
     assert reuse["target_type"] == "session"
-    assert reuse["details"] == {"session_revoked": True}
+    assert reuse["details"]["session_revoked"] is True
 
     other = await register_customer(client)
     logged_out = await client.post(

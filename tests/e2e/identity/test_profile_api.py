@@ -7,7 +7,10 @@ import uuid
 import httpx
 import pytest
 
+from agora.bootstrap import Container
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.adapters.signing_keys import KeyRing
+from agora.identity.services import IdentityService
 from agora.platform.access import Role
 from agora.platform.settings import Settings
 from tests.support.accounts import Account
@@ -147,20 +150,19 @@ async def test_users_see_only_their_own_profile(
 
 
 async def test_expired_or_foreign_access_tokens_are_a_401(
-    client: httpx.AsyncClient, settings: Settings, customer: Account
+    client: httpx.AsyncClient, container: Container, settings: Settings, customer: Account
 ) -> None:
-    def issuer(secret: str, ttl: int) -> JwtAccessTokens:
+    real = container.registry.get(IdentityService).tokens
+    assert isinstance(real, JwtAccessTokens)
+
+    def issuer(keys: KeyRing, ttl: int) -> JwtAccessTokens:
         return JwtAccessTokens(
-            secret=secret,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl_seconds=ttl,
+            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=ttl
         )
 
-    real_secret = settings.secret_key.get_secret_value()
-    expired = issuer(real_secret, -60).issue(customer.id, Role.CUSTOMER, uuid.uuid4())
-    foreign = issuer("f" * 64, 900).issue(customer.id, Role.ADMIN, uuid.uuid4())
-    fresh = issuer(real_secret, 900).issue(customer.id, Role.CUSTOMER, uuid.uuid4())
+    expired = issuer(real.keys, -60).issue(customer.id, Role.CUSTOMER, uuid.uuid4())
+    foreign = issuer(KeyRing.ephemeral(), 900).issue(customer.id, Role.ADMIN, uuid.uuid4())
+    fresh = issuer(real.keys, 900).issue(customer.id, Role.CUSTOMER, uuid.uuid4())
     for token, status in ((expired, 401), (foreign, 401), (fresh, 200)):
         response = await client.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == status, token

@@ -198,10 +198,15 @@ async def test_migrated_identity_schema_has_the_constraints(container: Container
     }  # fmt: skip
     assert schema["tokens"] == {
         "id", "user_id", "family_id", "token_hash", "created_at", "expires_at",
-        "used_at", "revoked_at", "user_agent", "ip", "mfa",
+        "used_at", "revoked_at", "user_agent", "ip", "session_started_at", "last_used_at",
+        "kind", "mfa",
     }  # fmt: skip
     assert {"uq_users_email", "uq_refresh_tokens_token_hash"} <= schema["uniques"]  # type: ignore[operator]
-    assert {"ix_refresh_tokens_user_id", "ix_refresh_tokens_family_id"} <= schema["indexes"]  # type: ignore[operator]
+    assert {
+        "ix_refresh_tokens_user_id",
+        "ix_refresh_tokens_family_id",
+        "ix_refresh_tokens_revoked_at",
+    } <= schema["indexes"]  # type: ignore[operator]
     assert schema["fks"] == {"fk_refresh_tokens_user_id_users"}
 
 
@@ -211,7 +216,7 @@ async def test_migration_matches_the_identity_table_metadata(container: Containe
 
     from agora.bootstrap import load_metadata
 
-    mine = {"users", "refresh_tokens"}
+    mine = {"users", "refresh_tokens", "signing_keys"}
 
     def include(obj: object, name: str | None, type_: str, *_: object) -> bool:
         table = getattr(obj, "table", obj) if type_ != "table" else obj

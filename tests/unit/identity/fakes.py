@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from types import TracebackType
@@ -85,6 +86,22 @@ class FakeRefreshTokens:
         for key, token in list(self.rows.items()):
             if token.user_id == user_id and token.revoked_at is None:
                 self.rows[key] = replace(token, revoked_at=now)
+
+    async def list_current(self, user_id: UUID, now: datetime) -> Sequence[RefreshToken]:
+        mine = [t for t in self.rows.values() if t.user_id == user_id and t.is_current(now)]
+        return sorted(mine, key=lambda t: t.used_last_at, reverse=True)
+
+    async def touch(self, token_id: UUID, now: datetime, expires_at: datetime) -> None:
+        token = self.rows[token_id]
+        if token.revoked_at is None:
+            self.rows[token_id] = replace(token, last_used_at=now, expires_at=expires_at)
+
+    async def revoked_since(self, since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        latest: dict[UUID, datetime] = {}
+        for token in self.rows.values():
+            if token.revoked_at is not None and token.revoked_at >= since:
+                latest[token.family_id] = max(token.revoked_at, latest.get(token.family_id, since))
+        return list(latest.items())
 
     async def revoke_other_families(
         self, user_id: UUID, keep_family_id: UUID, now: datetime

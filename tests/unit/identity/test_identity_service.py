@@ -9,6 +9,7 @@ import pytest
 
 from agora.identity.adapters.common_passwords import common_passwords
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.adapters.signing_keys import KeyRing
 from agora.identity.domain import InvalidCredentialsError, hash_refresh_token
 from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
 from agora.identity.services import IdentityService, TokenAuthenticator
@@ -36,7 +37,7 @@ def _service(
         uow=uow,
         hasher=hasher or CountingHasher(),
         tokens=JwtAccessTokens(
-            secret="s" * 48, issuer="agora", audience="agora-api", ttl_seconds=900
+            KeyRing.ephemeral(), issuer="agora", audience="agora-api", ttl_seconds=900
         ),
         policy=PasswordPolicy(common_passwords()),
         refresh_ttl=refresh_ttl or timedelta(days=30),

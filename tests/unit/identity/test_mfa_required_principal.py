@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.adapters.signing_keys import KeyRing
 from agora.identity.services import TokenAuthenticator
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.errors import MfaRequiredError, PermissionDeniedError
@@ -15,7 +16,9 @@ PRIVILEGED = frozenset({Role.STAFF, Role.ADMIN})
 
 
 def _tokens() -> JwtAccessTokens:
-    return JwtAccessTokens(secret="s" * 48, issuer="agora", audience="agora-api", ttl_seconds=60)
+    return JwtAccessTokens(
+        KeyRing.ephemeral(), issuer="agora", audience="agora-api", ttl_seconds=60
+    )
 
 
 async def _principal(role: Role, *, mfa: bool, required: frozenset[Role] = PRIVILEGED) -> Principal:

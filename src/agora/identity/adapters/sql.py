@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.adapters.tables import api_keys, email_tokens, refresh_tokens, users
-from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
+from agora.identity.domain import (
+    ApiKey,
+    EmailToken,
+    EmailTokenPurpose,
+    RefreshToken,
+    SessionKind,
+    User,
+)
 from agora.identity.ports import UserFilter
 from agora.platform.access import Permission, Role
 from agora.platform.database import SqlUnitOfWork, Timestamp, plain_uuid
@@ -153,6 +161,9 @@ def _token(row: Any) -> RefreshToken:
         user_agent=row.user_agent,
         ip=row.ip,
         mfa=bool(row.mfa),
+        session_started_at=row.session_started_at,
+        last_used_at=row.last_used_at,
+        kind=SessionKind(row.kind),
     )
 
 
@@ -174,6 +185,9 @@ class SqlRefreshTokenRepository:
                 user_agent=token.user_agent,
                 ip=token.ip,
                 mfa=token.mfa,
+                session_started_at=token.started_at,
+                last_used_at=token.used_last_at,
+                kind=token.kind.value,
             )
         )
 
@@ -211,6 +225,34 @@ class SqlRefreshTokenRepository:
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+
+    async def list_current(self, user_id: UUID, now: datetime) -> Sequence[RefreshToken]:
+        rows = await self._conn.execute(
+            select(refresh_tokens)
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.used_at.is_(None),
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .order_by(refresh_tokens.c.last_used_at.desc(), refresh_tokens.c.id)
+        )
+        return [_token(row) for row in rows]
+
+    async def touch(self, token_id: UUID, now: datetime, expires_at: datetime) -> None:
+        await self._conn.execute(
+            update(refresh_tokens)
+            .where(refresh_tokens.c.id == token_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(last_used_at=now, expires_at=expires_at)
+        )
+
+    async def revoked_since(self, since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        rows = await self._conn.execute(
+            select(refresh_tokens.c.family_id, func.max(refresh_tokens.c.revoked_at))
+            .where(refresh_tokens.c.revoked_at >= since)
+            .group_by(refresh_tokens.c.family_id)
+        )
+        return [(plain_uuid(family_id), revoked_at) for family_id, revoked_at in rows]
 
     async def revoke_other_families(
         self, user_id: UUID, keep_family_id: UUID, now: datetime

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
     false,
@@ -53,9 +54,35 @@ refresh_tokens = Table(
     Column("ip", String(45), nullable=True),
     # Opened with a second factor; the default covers sessions from before MFA existed.
     Column("mfa", Boolean, nullable=False, server_default=false()),
+    # When the family (the session) began: rotation never extends it past the absolute
+    # lifetime. ``last_used_at`` is the rotation time, or a cookie session's last request.
+    Column("session_started_at", Timestamp, nullable=False),
+    Column("last_used_at", Timestamp, nullable=False),
+    Column("kind", String(8), nullable=False),
     UniqueConstraint("token_hash"),
+    CheckConstraint("kind IN ('bearer', 'cookie')", name="kind"),
     Index("ix_refresh_tokens_user_id", "user_id"),
     Index("ix_refresh_tokens_family_id", "family_id"),
+    # Every process polls recent revocations to refuse those sessions' access tokens.
+    Index("ix_refresh_tokens_revoked_at", "revoked_at"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    # RFC 7638 thumbprint of the public key: the JWT ``kid``.
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", Text, nullable=False),  # PEM (SubjectPublicKeyInfo)
+    # PKCS#8 DER, AES-256-GCM under a key derived from AGORA_SECRET_KEY, bound to the kid.
+    Column("private_key_encrypted", Text, nullable=False),
+    # TRUE for the one key that signs, NULL otherwise: the unique constraint admits any
+    # number of NULLs and a single TRUE, so two processes can never both activate one.
+    Column("active", Boolean, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("retired_at", Timestamp, nullable=True),
+    UniqueConstraint("active"),
+    CheckConstraint("active IS NULL OR retired_at IS NULL", name="active_not_retired"),
 )
 
 api_keys = Table(

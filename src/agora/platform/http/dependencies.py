@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agora.platform.access import Authenticator, Principal
+from agora.platform.cookie_sessions import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    CookieAuthenticator,
+)
 from agora.platform.errors import AuthenticationError
 from agora.platform.registry import ServiceRegistry
 
@@ -22,6 +28,11 @@ MAX_PAGE_SIZE = 100
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description=f"Browser session from /api/v1/auth/cookie-login; changes need {CSRF_HEADER}",
+)
 
 
 def registry(request: Request) -> ServiceRegistry:
@@ -47,12 +58,25 @@ async def optional_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
+    cookie: Annotated[str | None, Depends(_session_cookie)],
 ) -> Principal | None:
     credential = bearer.credentials if bearer is not None else api_key
     if credential is None:
         if request.headers.get("authorization"):
             raise AuthenticationError("The Authorization header must be 'Bearer <token>'.")
-        return None
+        if not cookie:
+            return None
+        # A browser session: unsafe methods must also carry the session's CSRF token.
+        sessions = registry(request).get(CookieAuthenticator)  # type: ignore[type-abstract]
+        cookie_principal = await sessions.authenticate_cookie(
+            cookie,
+            csrf_token=request.headers.get(CSRF_HEADER),
+            unsafe=request.method not in SAFE_METHODS,
+        )
+        if cookie_principal is None:
+            return None
+        request.state.principal = cookie_principal
+        return cookie_principal
     principal = await registry(request).get(Authenticator).authenticate(credential)  # type: ignore[type-abstract]
     request.state.principal = principal
     return principal

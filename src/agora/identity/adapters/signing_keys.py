@@ -1,0 +1,471 @@
+"""Access-token signing keys: ES256 key pairs in the database, loaded into every process.
+
+One key is *active* (it signs); keys retired by a rotation keep verifying for the
+retention window (the access-token lifetime plus the key refresh interval plus a
+margin), long enough for every token they signed to expire, and then verify nothing.
+Private keys are stored encrypted with AES-256-GCM under a key derived (HKDF-SHA256)
+from ``AGORA_SECRET_KEY``; the public halves are stored in the clear and are all that
+verification needs.
+
+Each process holds the keys in a ``KeyRing`` and re-reads them every
+``AGORA_SIGNING_KEY_REFRESH_SECONDS``, and at once (throttled) when a token names a key
+it has not seen, so a rotation made by ``agora keys rotate`` in another process is
+picked up without a restart. See ADR 0016.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agora.identity.adapters.tables import signing_keys
+from agora.identity.ports import KeyRotation, SigningKeyInfo
+from agora.platform.clock import utcnow
+from agora.platform.database import SqlUnitOfWork
+from agora.platform.errors import ConflictError, DependencyUnavailableError
+from agora.platform.logging import get_logger
+
+log = get_logger("agora.identity.signing_keys")
+
+ALGORITHM = "ES256"
+# After the last token a retired key signed has expired, allow for clocks that disagree.
+RETENTION_MARGIN = timedelta(seconds=60)
+# A token naming an unknown key makes the process re-read the keys at most this often,
+# so a flood of forged key ids costs one query per interval, not one per request.
+UNKNOWN_KID_INTERVAL = 2.0
+RETRY_AFTER_FAILURE = 5.0
+_ENCRYPTION_INFO = b"agora signing-key encryption v1"
+_CIPHERTEXT_PREFIX = "v1."
+
+
+class SigningKeyUnavailableError(DependencyUnavailableError):
+    """No usable signing key: it cannot be decrypted, or the key store is unreachable."""
+
+    default_message = "Access tokens cannot be issued right now; please retry shortly."
+
+
+# -- key material ----------------------------------------------------------------------
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
+    numbers = public_key.public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
+    """The RFC 7638 JWK thumbprint (SHA-256): a kid anyone can recompute from the JWKS."""
+    members = public_jwk(public_key)
+    canonical = json.dumps({k: members[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"))
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
+
+
+class KeyCipher:
+    """AES-256-GCM under a key derived from the application secret; the kid is bound in
+    as associated data, so a ciphertext copied onto another row does not decrypt."""
+
+    def __init__(self, secret: str) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_ENCRYPTION_INFO).derive(
+            secret.encode("utf-8")
+        )
+        self._aead = AESGCM(key)
+
+    def encrypt(self, kid: str, plaintext: bytes) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, plaintext, kid.encode())
+        return _CIPHERTEXT_PREFIX + _b64url(nonce + sealed)
+
+    def decrypt(self, kid: str, stored: str) -> bytes:
+        """Raises ``ValueError`` when the text was not sealed by this secret for this kid."""
+        if not stored.startswith(_CIPHERTEXT_PREFIX):
+            raise ValueError("unknown private key format")
+        raw = _b64url_decode(stored[len(_CIPHERTEXT_PREFIX) :])
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], kid.encode())
+        except InvalidTag:
+            raise ValueError("the private key does not decrypt with AGORA_SECRET_KEY") from None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    kid: str
+    algorithm: str
+    public_key_pem: str
+    private_key_encrypted: str
+    active: bool
+    created_at: datetime
+    retired_at: datetime | None
+
+
+def new_stored_key(cipher: KeyCipher, now: datetime) -> StoredKey:
+    private = ec.generate_private_key(ec.SECP256R1())
+    public = private.public_key()
+    kid = thumbprint(public)
+    der = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+    return StoredKey(kid, ALGORITHM, pem, cipher.encrypt(kid, der), True, now, None)
+
+
+# -- storage ---------------------------------------------------------------------------
+
+
+class SigningKeyStore(Protocol):
+    async def load(self) -> list[StoredKey]: ...
+
+    async def add_first(self, key: StoredKey) -> bool:
+        """Insert ``key`` as the active key unless one exists; False when another won."""
+        ...
+
+    async def rotate(
+        self, key: StoredKey, now: datetime, *, drop_previous: bool, purge_before: datetime
+    ) -> tuple[list[str], list[str]]:
+        """Retire the active key, insert ``key`` as active, delete keys retired before
+        ``purge_before`` (or every other key when ``drop_previous``); one transaction.
+
+        Returns the kids retired and the kids deleted. Raises ``ConflictError`` when a
+        concurrent rotation activated another key first.
+        """
+        ...
+
+
+def _stored(row: Any) -> StoredKey:
+    return StoredKey(
+        kid=row.kid,
+        algorithm=row.algorithm,
+        public_key_pem=row.public_key,
+        private_key_encrypted=row.private_key_encrypted,
+        active=bool(row.active),
+        created_at=row.created_at,
+        retired_at=row.retired_at,
+    )
+
+
+def _values(key: StoredKey) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "algorithm": key.algorithm,
+        "public_key": key.public_key_pem,
+        "private_key_encrypted": key.private_key_encrypted,
+        "active": True if key.active else None,
+        "created_at": key.created_at,
+        "retired_at": key.retired_at,
+    }
+
+
+class _KeysUnitOfWork(SqlUnitOfWork):
+    def _bind(self, connection: AsyncConnection) -> None:
+        self.conn = connection
+
+
+class SqlSigningKeyStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def load(self) -> list[StoredKey]:
+        async with _KeysUnitOfWork(self._engine, read_only=True) as uow:
+            rows = await uow.conn.execute(select(signing_keys).order_by(signing_keys.c.created_at))
+            return [_stored(row) for row in rows]
+
+    async def add_first(self, key: StoredKey) -> bool:
+        try:
+            async with _KeysUnitOfWork(self._engine) as uow:
+                exists = await uow.conn.scalar(
+                    select(signing_keys.c.kid).where(signing_keys.c.active.is_(True))
+                )
+                if exists is not None:
+                    return False
+                await uow.conn.execute(insert(signing_keys).values(_values(key)))
+                await uow.commit()
+        except IntegrityError:
+            # Another process inserted its first key between our check and our insert.
+            return False
+        return True
+
+    async def rotate(
+        self, key: StoredKey, now: datetime, *, drop_previous: bool, purge_before: datetime
+    ) -> tuple[list[str], list[str]]:
+        try:
+            async with _KeysUnitOfWork(self._engine) as uow:
+                conn = uow.conn
+                retired = list(
+                    (
+                        await conn.execute(
+                            update(signing_keys)
+                            .where(signing_keys.c.active.is_(True))
+                            .values(active=None, retired_at=now)
+                            .returning(signing_keys.c.kid)
+                        )
+                    ).scalars()
+                )
+                doomed = (
+                    signing_keys.c.kid.is_not(None)
+                    if drop_previous
+                    else signing_keys.c.retired_at < purge_before
+                )
+                dropped = list(
+                    (
+                        await conn.execute(
+                            delete(signing_keys).where(doomed).returning(signing_keys.c.kid)
+                        )
+                    ).scalars()
+                )
+                await conn.execute(insert(signing_keys).values(_values(key)))
+                await uow.commit()
+        except IntegrityError:
+            raise ConflictError(
+                "Another key rotation finished at the same moment; list the keys and "
+                "rotate again only if needed."
+            ) from None
+        return retired, dropped
+
+
+class MemorySigningKeyStore:
+    """Keys in this process only: for tests and tools that need no shared store."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, StoredKey] = {}
+
+    async def load(self) -> list[StoredKey]:
+        return sorted(self.keys.values(), key=lambda k: k.created_at)
+
+    async def add_first(self, key: StoredKey) -> bool:
+        if any(k.active for k in self.keys.values()):
+            return False
+        self.keys[key.kid] = key
+        return True
+
+    async def rotate(
+        self, key: StoredKey, now: datetime, *, drop_previous: bool, purge_before: datetime
+    ) -> tuple[list[str], list[str]]:
+        retired = [k.kid for k in self.keys.values() if k.active]
+        for kid in retired:
+            self.keys[kid] = replace(self.keys[kid], active=False, retired_at=now)
+        dropped = [
+            k.kid
+            for k in self.keys.values()
+            if drop_previous or (k.retired_at is not None and k.retired_at < purge_before)
+        ]
+        for kid in dropped:
+            del self.keys[kid]
+        self.keys[key.kid] = key
+        return retired, dropped
+
+
+# -- the key ring ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _VerifyingKey:
+    kid: str
+    public_key: ec.EllipticCurvePublicKey
+    jwk: dict[str, str]
+    not_after: float | None  # epoch seconds; None while the key is active
+
+
+class KeyRing:
+    """The signing keys as one process knows them: cheap to read on every request."""
+
+    def __init__(
+        self,
+        store: SigningKeyStore,
+        cipher: KeyCipher,
+        *,
+        retention: timedelta,
+        refresh_interval: float,
+    ) -> None:
+        self._store = store
+        self._cipher = cipher
+        self._retention = retention
+        self._refresh_interval = refresh_interval
+        self._verifying: dict[str, _VerifyingKey] = {}
+        self._signer: tuple[str, ec.EllipticCurvePrivateKey] | None = None
+        # Bumped whenever a key stops verifying, so caches of verified tokens are dropped.
+        self.generation = 0
+        self._loaded = False
+        self._syncing = False
+        self._next_sync = 0.0
+        self._last_forced = -UNKNOWN_KID_INTERVAL
+
+    @classmethod
+    def ephemeral(cls, *, retention: timedelta = timedelta(minutes=20)) -> KeyRing:
+        """A ring with one fresh key held only in memory, ready without any I/O."""
+        cipher = KeyCipher(_b64url(os.urandom(32)))
+        store = MemorySigningKeyStore()
+        key = new_stored_key(cipher, utcnow())
+        store.keys[key.kid] = key
+        ring = cls(store, cipher, retention=retention, refresh_interval=3600)
+        ring._apply([key], utcnow())
+        ring._next_sync = time.monotonic() + 3600
+        return ring
+
+    @property
+    def retention(self) -> timedelta:
+        return self._retention
+
+    # -- the hot path: no I/O --
+
+    def public_key(self, kid: str) -> ec.EllipticCurvePublicKey | None:
+        key = self._verifying.get(kid)
+        if key is None or (key.not_after is not None and time.time() > key.not_after):
+            return None
+        return key.public_key
+
+    def signer(self) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        if self._signer is None:
+            raise SigningKeyUnavailableError()  # why was logged when the keys were read
+        return self._signer
+
+    # -- loading --
+
+    async def sync_if_due(self, *, unknown_kid: bool = False) -> None:
+        now = time.monotonic()
+        if unknown_kid:
+            if now - self._last_forced < UNKNOWN_KID_INTERVAL:
+                return
+            self._last_forced = now
+        elif now < self._next_sync:
+            return
+        if self._syncing and self._loaded:
+            return  # another request is already reading; use what is loaded meanwhile
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Read the keys; on a first start, create the first key (one process wins)."""
+        self._syncing = True
+        try:
+            rows = await self._store.load()
+            now = utcnow()
+            if not any(k.active for k in rows):
+                created = new_stored_key(self._cipher, now)
+                if await self._store.add_first(created):
+                    log.info("signing_key_created", kid=created.kid)
+                rows = await self._store.load()
+            self._apply(rows, now)
+        except Exception as exc:
+            if not self._loaded:
+                raise
+            # Keep verifying with the keys already known; try again shortly.
+            log.warning("signing_key_refresh_failed", error=type(exc).__name__)
+            self._next_sync = time.monotonic() + RETRY_AFTER_FAILURE
+            return
+        finally:
+            self._syncing = False
+        self._next_sync = time.monotonic() + self._refresh_interval
+
+    def _apply(self, rows: Sequence[StoredKey], now: datetime) -> None:
+        verifying: dict[str, _VerifyingKey] = {}
+        for row in rows:
+            until = None if row.retired_at is None else row.retired_at + self._retention
+            if until is not None and until <= now:
+                continue
+            known = self._verifying.get(row.kid)
+            public = known.public_key if known else _load_public(row.public_key_pem)
+            jwk = known.jwk if known else {**public_jwk(public), "kid": row.kid}
+            verifying[row.kid] = _VerifyingKey(
+                row.kid, public, jwk, None if until is None else until.timestamp()
+            )
+        active = next((row for row in rows if row.active), None)
+        signer = self._signer
+        if active is None:
+            signer = None
+        elif signer is None or signer[0] != active.kid:
+            try:
+                signer = (active.kid, self._private_key(active))
+            except ValueError as exc:
+                # Verification goes on with the public keys; logins answer 503 until an
+                # operator rotates (see docs/runbooks/signing-keys.md).
+                signer = None
+                log.error("signing_key_unusable", kid=active.kid, reason=str(exc))
+        if set(self._verifying) - set(verifying):
+            self.generation += 1
+        self._verifying = verifying
+        self._signer = signer
+        self._loaded = True
+
+    def _private_key(self, row: StoredKey) -> ec.EllipticCurvePrivateKey:
+        der = self._cipher.decrypt(row.kid, row.private_key_encrypted)
+        private = serialization.load_der_private_key(der, password=None)
+        if not isinstance(private, ec.EllipticCurvePrivateKey):
+            raise ValueError("the private key is not an EC key")
+        return private
+
+    # -- operations (the SigningKeys port) --
+
+    async def rotate(self, *, drop_previous: bool = False) -> KeyRotation:
+        now = utcnow()
+        key = new_stored_key(self._cipher, now)
+        retired, dropped = await self._store.rotate(
+            key, now, drop_previous=drop_previous, purge_before=now - self._retention
+        )
+        await self.sync()
+        return KeyRotation(new=self._info(key, now), retired=retired, dropped=dropped)
+
+    async def list_keys(self) -> list[SigningKeyInfo]:
+        await self.sync_if_due()
+        now = utcnow()
+        return [self._info(row, now) for row in await self._store.load()]
+
+    async def public_jwks(self) -> dict[str, Any]:
+        await self.sync_if_due()
+        now = time.time()
+        keys = [
+            {**key.jwk, "alg": ALGORITHM, "use": "sig"}
+            for key in self._verifying.values()
+            if key.not_after is None or key.not_after > now
+        ]
+        return {"keys": keys}
+
+    def _info(self, row: StoredKey, now: datetime) -> SigningKeyInfo:
+        until = None if row.retired_at is None else row.retired_at + self._retention
+        state = "active" if row.active else ("verifying" if until and until > now else "expired")
+        return SigningKeyInfo(row.kid, row.algorithm, row.created_at, row.retired_at, state, until)
+
+
+def _load_public(pem: str) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_pem_public_key(pem.encode("ascii"))
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        raise SigningKeyUnavailableError("A stored signing key is not an EC public key.")
+    return key
+
+
+def retention_for(access_token_ttl: timedelta, refresh_interval: float) -> timedelta:
+    """How long a retired key keeps verifying: until the last token it signed expired.
+
+    A process that has not yet re-read the keys may sign with the retired key for up to
+    one refresh interval after the rotation; its tokens live one token lifetime more.
+    """
+    return access_token_ttl + timedelta(seconds=refresh_interval) + RETENTION_MARGIN

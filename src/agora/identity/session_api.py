@@ -1,0 +1,199 @@
+"""REST routes for sessions (list, revoke, log out everywhere), the browser cookie
+session, and the public signing keys (JWKS)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from agora.identity.keys import SigningKeyService
+from agora.identity.mfa import MfaService
+from agora.identity.mfa_schemas import MfaLoginIn, SecondFactorRequiredOut
+from agora.identity.schemas import LoginIn
+from agora.identity.second_factor import SecondFactorRequired
+from agora.identity.services import IdentityService
+from agora.identity.session_schemas import CookieSessionOut, JwksOut, SessionOut
+from agora.identity.sessions import SessionService
+from agora.platform.clock import utcnow
+from agora.platform.cookie_sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from agora.platform.http import envelope
+from agora.platform.http.dependencies import CurrentPrincipal, use
+from agora.platform.http.schemas import Envelope, error_responses
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+well_known = APIRouter(tags=["auth"])
+Identity = Annotated[IdentityService, Depends(use(IdentityService))]
+Sessions = Annotated[SessionService, Depends(use(SessionService))]
+Keys = Annotated[SigningKeyService, Depends(use(SigningKeyService))]
+Mfa = Annotated[MfaService, Depends(use(MfaService))]
+
+
+def _client(request: Request) -> tuple[str | None, str | None]:
+    host = request.client.host if request.client else None
+    return request.headers.get("user-agent"), host
+
+
+def _set_session_cookies(response: Response, token: str, csrf: str, expires_at: datetime) -> None:
+    max_age = max(0, round((expires_at - utcnow()).total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, path="/", secure=True, httponly=True, samesite="lax"
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, max_age=max_age, path="/", secure=True, httponly=False, samesite="lax"
+    )
+
+
+def _clear_session_cookies(response: Response) -> None:
+    # A __Host- cookie is only replaced by one with the same Secure, Path=/ attributes.
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=True, httponly=False, samesite="lax")
+
+
+# -- my sessions ---------------------------------------------------------------------
+
+
+@router.get(
+    "/sessions",
+    response_model=Envelope[list[SessionOut]],
+    responses=error_responses(401),
+    summary="My active sessions",
+    description="One entry per signed-in device: bearer sessions (refresh tokens) and "
+    "browser cookie sessions. `current` marks the one this request belongs to.",
+)
+async def list_sessions(principal: CurrentPrincipal, sessions: Sessions) -> Response:
+    found = await sessions.list_sessions(principal)
+    return envelope.ok(
+        [SessionOut.of(s, principal.session_id) for s in found],
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403, 404, 422),
+    summary="End one of my sessions",
+    description="Its refresh token stops working at once and its access tokens within "
+    "seconds. Another user's session, or one already ended, is a 404.",
+)
+async def revoke_session(
+    session_id: UUID, request: Request, principal: CurrentPrincipal, sessions: Sessions
+) -> Response:
+    await sessions.revoke(principal, session_id)
+    response = Response(status_code=204)
+    if session_id == principal.session_id and request.cookies.get(SESSION_COOKIE):
+        _clear_session_cookies(response)
+    return response
+
+
+@router.post(
+    "/logout-all",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(401, 403),
+    summary="End all my sessions, this one included",
+)
+async def logout_all(request: Request, principal: CurrentPrincipal, sessions: Sessions) -> Response:
+    await sessions.revoke_all(principal)
+    response = Response(status_code=204)
+    if request.cookies.get(SESSION_COOKIE):
+        _clear_session_cookies(response)
+    return response
+
+
+# -- browser cookie session -----------------------------------------------------------
+
+
+@router.post(
+    "/cookie-login",
+    response_model=Envelope[CookieSessionOut | SecondFactorRequiredOut],
+    responses=error_responses(400, 401, 422, 429, 503),
+    summary="Sign in a browser: a session cookie instead of tokens",
+    description=(
+        "Sets the session in an HttpOnly `__Host-agora_session` cookie (Secure, "
+        "SameSite=Lax, Path=/) and returns the session's CSRF token, also set in the "
+        "script-readable `__Host-agora_csrf` cookie. Requests authenticated by the cookie "
+        f"that change something (POST, PUT, PATCH, DELETE) must send it as `{CSRF_HEADER}`, "
+        "or they are refused with 403 `CSRF_FAILED`. For an account with MFA on, the "
+        "answer sets no cookie and is `{mfa_required: true, mfa_token}`: finish with "
+        "POST /auth/cookie-login/mfa."
+    ),
+)
+async def cookie_login(
+    body: LoginIn, request: Request, identity: Identity, sessions: Sessions
+) -> Response:
+    user_agent, ip = _client(request)
+    outcome = await identity.login(body.email, body.password, user_agent, ip)
+    if isinstance(outcome, SecondFactorRequired):
+        return envelope.ok(
+            SecondFactorRequiredOut.of(outcome), headers={"Cache-Control": "no-store"}
+        )
+    return await _cookie_session(sessions, outcome.refresh_token, user_agent, ip)
+
+
+@router.post(
+    "/cookie-login/mfa",
+    response_model=Envelope[CookieSessionOut],
+    responses=error_responses(400, 401, 422, 429, 503),
+    summary="Second step of a browser sign-in: the MFA token and a code for the cookie",
+    description="Like POST /auth/login/mfa, but the session goes into the cookies that "
+    "POST /auth/cookie-login describes.",
+)
+async def cookie_login_mfa(
+    body: MfaLoginIn, request: Request, mfa: Mfa, sessions: Sessions
+) -> Response:
+    user_agent, ip = _client(request)
+    pair = await mfa.complete_login(body.mfa_token, body.code, user_agent, ip)
+    return await _cookie_session(sessions, pair.refresh_token, user_agent, ip)
+
+
+async def _cookie_session(
+    sessions: SessionService, refresh_token: str, user_agent: str | None, ip: str | None
+) -> Response:
+    session = await sessions.open_cookie_session(refresh_token, user_agent, ip)
+    response = envelope.ok(CookieSessionOut.of(session), headers={"Cache-Control": "no-store"})
+    _set_session_cookies(response, session.token, session.csrf_token, session.expires_at)
+    return response
+
+
+@router.post(
+    "/cookie-logout",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(403),
+    summary="Sign a browser out: end the cookie session and clear its cookies",
+    description=f"Needs the `{CSRF_HEADER}` header while the session is live; "
+    "without a live session it only clears the cookies.",
+)
+async def cookie_logout(request: Request, sessions: Sessions) -> Response:
+    await sessions.end_cookie_session(
+        request.cookies.get(SESSION_COOKIE), request.headers.get(CSRF_HEADER)
+    )
+    response = Response(status_code=204)
+    _clear_session_cookies(response)
+    return response
+
+
+# -- public keys ----------------------------------------------------------------------
+
+
+@well_known.get(
+    "/.well-known/jwks.json",
+    response_model=JwksOut,
+    responses=error_responses(503),
+    summary="The public keys that verify access tokens (JWKS)",
+    description="A plain RFC 7517 key set (no envelope): the active key and retired keys "
+    "whose tokens may still be alive. Match a token's `kid` header to a key.",
+)
+async def jwks(keys: Keys) -> Response:
+    document = await keys.jwks()
+    return Response(
+        envelope.dumps(document),
+        media_type="application/json",
+        headers={"Cache-Control": f"public, max-age={keys.jwks_max_age}"},
+    )

@@ -1,0 +1,247 @@
+"""Sessions a user can see and end, and the browser cookie session with its CSRF token.
+
+A session is one family of refresh-token rows (see ``agora.identity.domain``). A bearer
+session's live row is its newest unused refresh token; a cookie session has one row
+whose secret sits in an HttpOnly cookie and never rotates (a browser sends concurrent
+requests, which a rotating secret would turn into false reuse alarms).
+
+Authenticating a cookie needs the database only when this process has not seen the
+cookie for ``COOKIE_RECHECK_SECONDS``: in between, the session is taken from memory
+and only checked against the revoked sessions. See ADR 0017.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from agora.identity.domain import (
+    CsrfFailedError,
+    RefreshToken,
+    SessionKind,
+    SessionLifetime,
+    hash_refresh_token,
+    new_refresh_token,
+)
+from agora.identity.ports import IdentityUnitOfWorkFactory
+from agora.identity.revocation import RevokedSessions
+from agora.identity.services import MAX_IP, MAX_USER_AGENT, InvalidRefreshTokenError
+from agora.platform.access import Principal, Role
+from agora.platform.audit import AuditTrail, NullAuditTrail
+from agora.platform.clock import utcnow
+from agora.platform.errors import NotFoundError
+from agora.platform.ids import new_id
+
+# A cookie session's last use is written at most this often (not on every request).
+TOUCH_INTERVAL = timedelta(seconds=60)
+# How long a process trusts what it read about a cookie: a role change or an idle
+# expiry shows after at most this long; revocations show at once (revoked sessions).
+COOKIE_RECHECK_SECONDS = 30.0
+COOKIE_CACHE_SIZE = 10_000
+MAX_COOKIE_LENGTH = 200
+
+
+class SessionNotFoundError(NotFoundError):
+    default_message = "You have no active session with this id."
+
+
+@dataclass(frozen=True, slots=True)
+class CookieSession:
+    """What a cookie login hands to the browser."""
+
+    token: str  # the cookie's value: shown to the browser once, stored only as a hash
+    csrf_token: str
+    session_id: UUID
+    expires_at: datetime  # the absolute end; an idle session ends earlier
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownCookie:
+    principal: Principal
+    recheck_at: float  # monotonic
+
+
+@dataclass
+class SessionService:
+    uow: IdentityUnitOfWorkFactory
+    lifetime: SessionLifetime
+    revocations: RevokedSessions
+    csrf_key: bytes
+    audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # Roles that act without permissions unless the session was opened with a second
+    # factor (the same rule ``TokenAuthenticator`` applies to bearer tokens).
+    mfa_required_roles: frozenset[Role] = frozenset()
+    _cookies: dict[str, _KnownCookie] = field(default_factory=dict, init=False, repr=False)
+
+    # -- my sessions ------------------------------------------------------------------
+
+    async def list_sessions(self, principal: Principal) -> Sequence[RefreshToken]:
+        """The caller's active sessions, most recently used first."""
+        async with self.uow(read_only=True) as uow:
+            return await uow.refresh_tokens.list_current(principal.user_id, utcnow())
+
+    async def revoke(self, principal: Principal, session_id: UUID) -> None:
+        """End one of the caller's sessions; anyone else's (or an ended one) is a 404."""
+        now = utcnow()
+        async with self.uow() as uow:
+            mine = await uow.refresh_tokens.list_current(principal.user_id, now)
+            if session_id not in {s.family_id for s in mine}:
+                raise SessionNotFoundError()
+            await uow.refresh_tokens.revoke_family(session_id, now)
+            await uow.commit()
+        self.revocations.add(session_id, now)
+        await self.audit.record(
+            "auth.session_revoked",
+            actor_id=principal.user_id,
+            target_type="session",
+            target_id=str(session_id),
+            details={"reason": "revoked", "current": session_id == principal.session_id},
+        )
+
+    async def revoke_all(self, principal: Principal) -> int:
+        """End every session of the caller, this one included; returns how many."""
+        now = utcnow()
+        async with self.uow() as uow:
+            mine = await uow.refresh_tokens.list_current(principal.user_id, now)
+            await uow.refresh_tokens.revoke_all_for_user(principal.user_id, now)
+            await uow.commit()
+        ended = {s.family_id for s in mine}
+        if principal.session_id is not None:
+            ended.add(principal.session_id)
+        for session_id in ended:
+            self.revocations.add(session_id, now)
+        await self.audit.record(
+            "auth.logout_all",
+            actor_id=principal.user_id,
+            target_type="user",
+            target_id=str(principal.user_id),
+            details={"sessions": len(mine)},
+        )
+        return len(mine)
+
+    # -- cookie sessions ----------------------------------------------------------------
+
+    async def open_cookie_session(
+        self, refresh_token: str, user_agent: str | None = None, ip: str | None = None
+    ) -> CookieSession:
+        """Turn a just-opened bearer session into a cookie session (same session id).
+
+        The refresh token is used up in the process, so the session has one secret: the
+        cookie. Every way of signing in that yields a token pair can end here.
+        """
+        now = utcnow()
+        token, token_hash = new_refresh_token()
+        async with self.uow() as uow:
+            stored = await uow.refresh_tokens.get_by_hash(hash_refresh_token(refresh_token))
+            if (
+                stored is None
+                or stored.kind is not SessionKind.BEARER
+                or not stored.is_current(now)
+                or not await uow.refresh_tokens.mark_used(stored.id, now)
+            ):
+                raise InvalidRefreshTokenError()
+            expires_at = self.lifetime.expires_at(stored.started_at, now)
+            await uow.refresh_tokens.add(
+                RefreshToken(
+                    id=new_id(),
+                    user_id=stored.user_id,
+                    family_id=stored.family_id,
+                    token_hash=token_hash,
+                    created_at=now,
+                    expires_at=expires_at,
+                    user_agent=(user_agent or None) and user_agent[:MAX_USER_AGENT],
+                    ip=(ip or None) and ip[:MAX_IP],
+                    session_started_at=stored.started_at,
+                    last_used_at=now,
+                    kind=SessionKind.COOKIE,
+                    mfa=stored.mfa,
+                )
+            )
+            await uow.commit()
+        return CookieSession(
+            token=token,
+            csrf_token=self.csrf_token_for(token),
+            session_id=stored.family_id,
+            expires_at=stored.started_at + self.lifetime.absolute,
+        )
+
+    def csrf_token_for(self, cookie: str) -> str:
+        """The session's CSRF token: an HMAC of the cookie, so it needs no storage and
+        is worthless for any other session."""
+        digest = hmac.new(self.csrf_key, b"csrf:" + cookie.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    async def authenticate_cookie(
+        self, cookie: str, *, csrf_token: str | None, unsafe: bool
+    ) -> Principal | None:
+        if not cookie or len(cookie) > MAX_COOKIE_LENGTH:
+            return None
+        await self.revocations.poll_if_due()
+        key = hash_refresh_token(cookie)
+        known = self._cookies.get(key)
+        if known is None or known.recheck_at <= time.monotonic():
+            known = await self._load_cookie(key)
+            if known is None:
+                self._cookies.pop(key, None)
+                return None
+            if len(self._cookies) >= COOKIE_CACHE_SIZE:
+                del self._cookies[next(iter(self._cookies))]
+            self._cookies[key] = known
+        if known.principal.session_id in self.revocations:
+            del self._cookies[key]
+            return None
+        if unsafe and not hmac.compare_digest(
+            (csrf_token or "").encode(), self.csrf_token_for(cookie).encode()
+        ):
+            raise CsrfFailedError()
+        return known.principal
+
+    async def end_cookie_session(self, cookie: str | None, csrf_token: str | None) -> None:
+        """Log out the cookie's session; a cookie naming no live session is ignored."""
+        principal = await self.authenticate_cookie(cookie or "", csrf_token=csrf_token, unsafe=True)
+        if principal is None or principal.session_id is None:
+            return
+        now = utcnow()
+        async with self.uow() as uow:
+            await uow.refresh_tokens.revoke_family(principal.session_id, now)
+            await uow.commit()
+        self.revocations.add(principal.session_id, now)
+        self._cookies.pop(hash_refresh_token(cookie or ""), None)
+        await self.audit.record(
+            "auth.session_revoked",
+            actor_id=principal.user_id,
+            target_type="session",
+            target_id=str(principal.session_id),
+            details={"reason": "logout"},
+        )
+
+    async def _load_cookie(self, token_hash: str) -> _KnownCookie | None:
+        now = utcnow()
+        async with self.uow(read_only=True) as uow:
+            stored = await uow.refresh_tokens.get_by_hash(token_hash)
+            if (
+                stored is None
+                or stored.kind is not SessionKind.COOKIE
+                or not stored.is_current(now)
+            ):
+                return None
+            user = await uow.users.get(stored.user_id)
+        if user is None or not user.is_active:
+            return None
+        expires_at = stored.expires_at
+        if now - stored.used_last_at >= TOUCH_INTERVAL:
+            expires_at = self.lifetime.expires_at(stored.started_at, now)
+            async with self.uow() as uow:
+                await uow.refresh_tokens.touch(stored.id, now, expires_at)
+                await uow.commit()
+        trust = min(COOKIE_RECHECK_SECONDS, (expires_at - now).total_seconds())
+        principal = Principal.for_user(user.id, user.role, stored.family_id, mfa=stored.mfa)
+        if user.role in self.mfa_required_roles and not stored.mfa:
+            principal = replace(principal, permissions=frozenset(), mfa_required=True)
+        return _KnownCookie(principal, time.monotonic() + trust)
