@@ -231,6 +231,7 @@ def _wire_identity(c: Container) -> None:
             verification_ttl=timedelta(hours=s.email_verification_ttl_hours),
             reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
             audit=service.audit,
+            revocations=service.revocations,
         ),
     )
 
@@ -276,6 +277,7 @@ def _wire_access(c: Container) -> None:
         ApiKeyAuthenticator,
         ApiKeyService,
         CredentialAuthenticator,
+        IdentityService,
         UserAdministration,
         VerifiedKeyCache,
     )
@@ -285,7 +287,11 @@ def _wire_access(c: Container) -> None:
     uow = partial(SqlIdentityUnitOfWork, c.engine)
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
     verified = VerifiedKeyCache(c.settings.api_key_cache_seconds)
-    c.registry.provide(UserAdministration, UserAdministration(uow, verified, audit))
+    identity = c.registry.get(IdentityService)
+    c.registry.provide(
+        UserAdministration,
+        UserAdministration(uow, verified, audit, revocations=identity.revocations),
+    )
     c.registry.provide(
         ApiKeyService, ApiKeyService(uow, verified, c.settings.api_keys_per_user, audit)
     )

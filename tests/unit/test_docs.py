@@ -65,3 +65,14 @@ def test_relative_links_point_to_existing_files(document: Path) -> None:
             broken.append(target)
 
     assert broken == []
+
+
+def test_every_test_the_security_document_cites_exists() -> None:
+    """docs/security.md maps each claim to a test: a renamed or deleted test breaks it."""
+    cited = set(re.findall(r"\btest_[a-z0-9_]+", (ROOT / "docs" / "security.md").read_text()))
+    defined: set[str] = set()
+    for path in (ROOT / "tests").rglob("*.py"):
+        defined.update(re.findall(r"def (test_[a-z0-9_]+)", path.read_text()))
+        defined.add(path.stem)  # a test module may be cited by its name
+    assert cited, "docs/security.md cites no test"
+    assert sorted(cited - defined) == []

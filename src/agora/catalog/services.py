@@ -280,7 +280,7 @@ class CatalogService:
             uow.record(product_event("ProductDeleted", saved))
             await uow.commit()
         await self._audit.record(
-            "catalog.product.delete",
+            "catalog.product_deleted",
             actor_id=principal.user_id,
             target_type="product",
             target_id=str(saved.id),
@@ -414,7 +414,7 @@ class CatalogService:
             uow.record(category_event("CategoryDeleted", saved))
             await uow.commit()
         await self._audit.record(
-            "catalog.category.delete",
+            "catalog.category_deleted",
             actor_id=principal.user_id,
             target_type="category",
             target_id=str(saved.id),

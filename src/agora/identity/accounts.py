@@ -28,6 +28,7 @@ from agora.identity.domain import (
 )
 from agora.identity.password_policy import PasswordPolicy
 from agora.identity.ports import AccountMail, IdentityUnitOfWorkFactory, PasswordHasher
+from agora.identity.revocation import RevokedSessions
 from agora.platform.access import Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
@@ -66,6 +67,8 @@ class AccountService:
     verification_ttl: timedelta = timedelta(hours=24)
     reset_ttl: timedelta = timedelta(minutes=30)
     audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # Re-read after sessions are revoked, so their access tokens stop here at once.
+    revocations: RevokedSessions | None = None
     clock: Callable[[], datetime] = utcnow
 
     # -- email verification ----------------------------------------------------------
@@ -188,6 +191,7 @@ class AccountService:
             # Following the link proved control of the mailbox, which is what verifying is.
             await uow.users.mark_email_verified(user.id, stored.email, now)
             await uow.commit()
+        await self._sessions_revoked()
         await self.audit.record(
             "auth.password_reset", actor_id=user.id, target_type="user", target_id=str(user.id)
         )
@@ -227,6 +231,7 @@ class AccountService:
             # A reset link mailed before the change must not undo it.
             await uow.email_tokens.delete_for_user(user.id, EmailTokenPurpose.RESET_PASSWORD)
             await uow.commit()
+        await self._sessions_revoked()
         await self.audit.record(
             "auth.password_changed", actor_id=user.id, target_type="user", target_id=str(user.id)
         )
@@ -291,6 +296,10 @@ class AccountService:
     def _link(self, page: str, token: str) -> str:
         # The token is URL-safe base64: it needs no escaping in a query string.
         return f"{self.public_url.rstrip('/')}/{page}?token={token}"
+
+    async def _sessions_revoked(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.poll()
 
 
 def _duration(ttl: timedelta) -> str:

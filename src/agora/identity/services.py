@@ -179,7 +179,7 @@ class IdentityService:
             await uow.commit()
         if previous is not role:
             await self.audit.record(
-                "user.role_change",
+                "users.role_changed",
                 target_type="user",
                 target_id=str(user.id),
                 details={"from": previous.value, "to": role.value},
@@ -198,7 +198,7 @@ class IdentityService:
             await uow.users.update(changed, expected_version=user.version)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             await uow.commit()
-        await self.audit.record("user.deactivate", target_type="user", target_id=str(user.id))
+        await self.audit.record("users.deactivated", target_type="user", target_id=str(user.id))
         return changed
 
     # -- sessions ---------------------------------------------------------------------
@@ -515,6 +515,8 @@ class UserAdministration:
     uow: IdentityUnitOfWorkFactory
     keys: VerifiedKeyCache
     audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # Re-read after a deactivation, so the user's access tokens stop here at once.
+    revocations: RevokedSessions | None = None
 
     async def list_users(
         self, principal: Principal, where: UserFilter, *, offset: int, limit: int
@@ -581,6 +583,8 @@ class UserAdministration:
             await self._refused(principal, user_id, role, is_active, "last_admin")
             raise LastAdminError()
         self.keys.forget_owner(user.id)
+        if self.revocations is not None and user.is_active and not changed.is_active:
+            await self.revocations.poll()
         await self._record_changes(principal, user, changed, keys_revoked)
         return changed
 

@@ -433,7 +433,7 @@ class OrderService:
         if target is not OrderStatus.REFUNDED and not staff_cancel:
             return
         await self._audit.record(
-            "order.refund" if target is OrderStatus.REFUNDED else "order.cancel",
+            "orders.refunded" if target is OrderStatus.REFUNDED else "orders.cancelled",
             actor_id=principal.user_id,
             target_type="order",
             target_id=str(order.id),

@@ -158,7 +158,7 @@ class PaymentService:
     async def _audit_refund(self, payment: Payment, source: str) -> None:
         """Money leaving the shop: recorded once, when the refund is stored."""
         await self._audit.record(
-            "payment.refund",
+            "payments.refunded",
             target_type="payment",
             target_id=str(payment.id),
             details={

@@ -137,14 +137,20 @@ class SqlUnitOfWork:
     READ COMMITTED and rely on atomic conditional updates and row locks. Read-only
     units never write: on PostgreSQL each of their statements runs in autocommit (no
     shared snapshot across statements, which the catalog's page-plus-count reads do
-    not need); on SQLite they hold a deferred read transaction.
+    not need); on SQLite they hold a deferred read transaction. A ``snapshot`` unit is a
+    read-only unit whose statements all see one instant (REPEATABLE READ on PostgreSQL;
+    SQLite's read transaction in WAL mode already is one snapshot), for reads that must
+    agree with each other, such as a walk over a whole hash chain.
     """
 
     connection: AsyncConnection
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, read_only: bool = False, snapshot: bool = False
+    ) -> None:
         self._engine = engine
-        self._read_only = read_only
+        self._read_only = read_only or snapshot
+        self._snapshot = snapshot
         self._events: list[DomainEvent] = []
         self._committed = False
 
@@ -155,7 +161,7 @@ class SqlUnitOfWork:
             if connection.dialect.name == "postgresql":
                 # A read needs no transaction of its own on PostgreSQL: autocommit saves
                 # the BEGIN and ROLLBACK round trips on every catalog read.
-                options["isolation_level"] = "AUTOCOMMIT"
+                options["isolation_level"] = "REPEATABLE READ" if self._snapshot else "AUTOCOMMIT"
             connection = await connection.execution_options(**options)
         self.connection = connection
         try:

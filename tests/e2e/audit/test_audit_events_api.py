@@ -161,10 +161,10 @@ async def test_deleting_products_and_categories_is_recorded(
 
     mine = await events(client, admin, actor=str(staff.id))
     assert [(e["action"], e["target_id"]) for e in mine if e["action"] != "auth.login"] == [
-        ("catalog.category.delete", category["id"]),
-        ("catalog.product.delete", product["id"]),
+        ("catalog.category_deleted", category["id"]),
+        ("catalog.product_deleted", product["id"]),
     ]
-    product_record = next(e for e in mine if e["action"] == "catalog.product.delete")
+    product_record = next(e for e in mine if e["action"] == "catalog.product_deleted")
     assert product_record["details"] == {"sku": product["sku"], "name": product["name"]}
 
 
@@ -203,10 +203,10 @@ async def test_refunds_and_cancellations_by_staff_are_recorded(
     assert [
         (e["action"], e["target_id"]) for e in staff_actions if e["target_type"] == "order"
     ] == [
-        ("order.refund", refunded["id"]),
-        ("order.cancel", by_staff["id"]),
+        ("orders.refunded", refunded["id"]),
+        ("orders.cancelled", by_staff["id"]),
     ]
-    cancel = next(e for e in staff_actions if e["action"] == "order.cancel")
+    cancel = next(e for e in staff_actions if e["action"] == "orders.cancelled")
     assert cancel["details"]["reason"] == "suspected fraud"
     assert cancel["details"]["customer_id"] == str(customer.id)
     assert cancel["details"]["refund_due"] is True
@@ -214,13 +214,13 @@ async def test_refunds_and_cancellations_by_staff_are_recorded(
     # A customer cancelling their own order is not an admin action.
     assert not [
         e
-        for e in await events(client, admin, action="order.cancel")
+        for e in await events(client, admin, action="orders.cancelled")
         if e["target_id"] == by_customer["id"]
     ]
     # Every refund that moved money, whoever asked for it, is recorded once by payments.
     refunds = [
         e["details"]["order_id"]
-        for e in await events(client, admin, action="payment.refund")
+        for e in await events(client, admin, action="payments.refunded")
         if e["details"]["order_id"] in {o["id"] for o in orders}
     ]
     assert sorted(refunds) == sorted(o["id"] for o in orders)
@@ -241,11 +241,11 @@ async def test_role_changes_and_deactivation_by_an_operator_are_recorded(
     changes = [
         e
         for e in await events(client, admin, since=since)
-        if e["target_id"] == str(customer.id) and e["action"].startswith("user.")
+        if e["target_id"] == str(customer.id) and e["action"].startswith("users.")
     ]
     assert [(e["action"], e["details"]) for e in changes] == [
-        ("user.deactivate", {}),
-        ("user.role_change", {"from": "customer", "to": "staff"}),
+        ("users.deactivated", {}),
+        ("users.role_changed", {"from": "customer", "to": "staff"}),
     ]
     assert all(e["actor_id"] is None for e in changes)  # an operator at the console
 

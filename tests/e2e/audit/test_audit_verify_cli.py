@@ -35,7 +35,7 @@ async def _seed(url: str, count: int) -> None:
         audit = container.registry.get(AuditService)
         for n in range(1, count + 1):
             await audit.record(
-                "user.role_change",
+                "users.role_changed",
                 target_type="user",
                 target_id=f"user-{n}",
                 details={"from": "customer", "to": "staff"},
@@ -208,7 +208,7 @@ async def _insert_forged_at(url: str, seq: int) -> None:
             )
             await conn.execute(text("UPDATE audit_records SET seq = seq - 999 WHERE seq >= 1000"))
             entry = AuditEntry.create(
-                "user.role_change",
+                "users.role_changed",
                 occurred_at=utcnow(),
                 target_type="user",
                 target_id="intruder",

@@ -133,7 +133,7 @@ def test_a_record_appended_behind_the_applications_back_is_caught() -> None:
     records = chain(5)
     head = head_of(records)
     forged = AuditRecord.chained(
-        AuditEntry.create("user.role_change", occurred_at=T0), uuid4(), 6, records[-1].hash
+        AuditEntry.create("users.role_changed", occurred_at=T0), uuid4(), 6, records[-1].hash
     )
     assert "the chain head (record 5) does not match the last record (6)" in verify(
         [*records, forged], head
@@ -208,5 +208,5 @@ def test_actions_must_be_dotted_lower_case_names() -> None:
     for bad in ["", "Auth.Login", "auth..login", "auth login", ".x", "a" * 65]:
         with pytest.raises(ValueError, match="audit action"):
             AuditEntry.create(bad, occurred_at=T0)
-    entry = AuditEntry.create("catalog.product.delete", occurred_at=T0, target_id="x" * 500)
+    entry = AuditEntry.create("catalog.product_deleted", occurred_at=T0, target_id="x" * 500)
     assert entry.target_id == "x" * 128

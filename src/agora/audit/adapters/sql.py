@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.audit.adapters.tables import audit_chain_head, audit_records
 from agora.audit.domain import GENESIS_HASH, AuditQuery, AuditRecord, ChainHead
-from agora.platform.database import READ_ONLY, SqlUnitOfWork, optional_uuid, plain_uuid
+from agora.platform.database import SqlUnitOfWork, optional_uuid, plain_uuid
 
 HEAD_ID = 1
 
@@ -151,30 +151,6 @@ class SqlAuditUnitOfWork(SqlUnitOfWork):
 
     records: SqlAuditLog
     chain: SqlAuditChain
-
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False, snapshot: bool = False):
-        super().__init__(engine, read_only=read_only)
-        self._snapshot = snapshot
-
-    async def __aenter__(self) -> Self:
-        if not self._snapshot:
-            return await super().__aenter__()
-        connection = await self._engine.connect()
-        # PostgreSQL's read-only units run in autocommit, one snapshot per statement; a
-        # walk over the whole chain needs one snapshot for all of it. SQLite's deferred
-        # read transaction in WAL mode is one snapshot already and never blocks writers.
-        options: dict[str, Any] = {READ_ONLY: True}
-        if connection.dialect.name == "postgresql":
-            options["isolation_level"] = "REPEATABLE READ"
-        connection = await connection.execution_options(**options)
-        self.connection = connection
-        try:
-            await connection.begin()
-            self._bind(connection)
-        except BaseException:
-            await connection.close()
-            raise
-        return self
 
     def _bind(self, connection: AsyncConnection) -> None:
         self.records = SqlAuditLog(connection)
