@@ -259,3 +259,51 @@ def payments_uow_factory(store: PaymentsStore) -> Any:
         return FakePaymentsUnitOfWork(store)
 
     return factory
+
+
+# -- audit trail --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One recorded action; readable as attributes or, like an API item, by key."""
+
+    action: str
+    actor_id: UUID | None
+    target_type: str | None
+    target_id: str | None
+    outcome: str
+    details: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+
+@dataclass
+class RecordingAuditTrail:
+    """The ``AuditTrail`` port, keeping what services record so tests can read it back."""
+
+    records: list[AuditRecord] = field(default_factory=list)
+
+    async def record(
+        self,
+        action: str,
+        *,
+        actor_id: UUID | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        outcome: str = "success",
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.records.append(
+            AuditRecord(action, actor_id, target_type, target_id, outcome, dict(details or {}))
+        )
+
+    def actions(self) -> list[tuple[str, str]]:
+        return [(r.action, r.outcome) for r in self.records]
+
+    def last(self, action: str) -> AuditRecord:
+        return next(r for r in reversed(self.records) if r.action == action)
+
+    def about(self, target_id: object) -> list[AuditRecord]:
+        return [r for r in self.records if r.target_id == str(target_id)]

@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -26,39 +25,8 @@ from agora.bootstrap import Container, build_container
 from agora.identity.services import ApiKeyService, UserAdministration
 from agora.platform.migrations import upgrade
 from tests.conftest import make_test_settings
+from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import Account
-
-
-@dataclass
-class AuditRecord:
-    action: str
-    actor_id: UUID | None
-    target_type: str | None
-    target_id: str | None
-    outcome: str
-    details: dict[str, Any]
-
-
-@dataclass
-class RecordingAuditTrail:
-    records: list[AuditRecord] = field(default_factory=list)
-
-    async def record(
-        self,
-        action: str,
-        *,
-        actor_id: UUID | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        outcome: str = "success",
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.records.append(
-            AuditRecord(action, actor_id, target_type, target_id, outcome, dict(details or {}))
-        )
-
-    def about(self, target_id: object) -> list[AuditRecord]:
-        return [r for r in self.records if r.target_id == str(target_id)]
 
 
 @contextmanager

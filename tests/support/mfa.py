@@ -90,16 +90,3 @@ async def password_step(client: httpx.AsyncClient, account: Account) -> str:
 
 async def code_step(client: httpx.AsyncClient, mfa_token: str, code: str) -> httpx.Response:
     return await client.post(LOGIN_MFA, json={"mfa_token": mfa_token, "code": code})
-
-
-class RecordingAuditTrail:
-    """Keeps what services record, so tests can read the trail back."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    async def record(self, action: str, **fields: Any) -> None:
-        self.records.append({"action": action, "outcome": "success", **fields})
-
-    def actions(self) -> list[tuple[str, str]]:
-        return [(r["action"], r["outcome"]) for r in self.records]

@@ -19,6 +19,7 @@ import pytest
 from agora.bootstrap import Container
 from agora.identity.mfa import MfaService
 from agora.platform.audit import AuditTrail
+from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import Account, login, register_customer
 from tests.support.mfa import (
     CONFIRM,
@@ -30,7 +31,6 @@ from tests.support.mfa import (
     AuthenticatorApp,
     ManualClock,
     MfaAccount,
-    RecordingAuditTrail,
     code_step,
     enable_mfa,
     enroll,

@@ -3,13 +3,11 @@ the audit trail it leaves, client_secret_post, and its repositories."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from uuid import UUID
 
 import httpx
 import pytest
@@ -29,6 +27,7 @@ from agora.identity.services import IdentityService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
+from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import PASSWORD, unique_email
 from tests.support.oidc_provider import (
     CALLBACK_URL,
@@ -40,32 +39,6 @@ from tests.support.oidc_provider import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@dataclass(frozen=True)
-class Recorded:
-    action: str
-    actor_id: UUID | None
-    target_id: str | None
-    outcome: str
-    details: dict[str, Any]
-
-
-class RecordingAuditTrail:
-    def __init__(self) -> None:
-        self.records: list[Recorded] = []
-
-    async def record(
-        self,
-        action: str,
-        *,
-        actor_id: UUID | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        outcome: str = "success",
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.records.append(Recorded(action, actor_id, target_id, outcome, dict(details or {})))
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ the audit trail, and what happens when mail is down. Mail goes to the real mailb
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,34 +27,13 @@ from agora.notifications.services import MailService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import DependencyUnavailableError
 from agora.platform.ids import new_id
+from tests.fakes import RecordingAuditTrail as RecordingAudit
 from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "violet anchor museum tide"
 NEW_PASSWORD = "quartz meadow lantern ferry"
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class RecordingAudit:
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-    async def record(
-        self,
-        action: str,
-        *,
-        actor_id: UUID | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        outcome: str = "success",
-        details: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.records.append(
-            {"action": action, "actor_id": actor_id, "target_id": target_id, "outcome": outcome}
-        )
-
-    def actions(self) -> list[tuple[str, str]]:
-        return [(r["action"], r["outcome"]) for r in self.records]
 
 
 class DownMailer:

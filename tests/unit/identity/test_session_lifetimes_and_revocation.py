@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -21,6 +20,7 @@ from agora.identity.services import IdentityService, InvalidRefreshTokenError, T
 from agora.identity.sessions import SessionNotFoundError, SessionService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AuthenticationError, NotFoundError
+from tests.fakes import RecordingAuditTrail as RecordingAudit
 from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
 
 pytestmark = pytest.mark.anyio
@@ -45,17 +45,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     monkeypatch.setattr(services, "utcnow", fake)
     monkeypatch.setattr(revocation, "utcnow", fake)
     return fake
-
-
-class RecordingAudit:
-    def __init__(self) -> None:
-        self.records: list[tuple[str, dict[str, Any]]] = []
-
-    async def record(self, action: str, **fields: Any) -> None:
-        self.records.append((action, fields))
-
-    def last(self, action: str) -> Mapping[str, Any]:
-        return next(f for a, f in reversed(self.records) if a == action)
 
 
 def _service(store: FakeStore, audit: RecordingAudit | None = None) -> IdentityService:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import jwt
 import pytest
@@ -31,6 +29,7 @@ from agora.identity.ports import UnknownSigningKeyError
 from agora.identity.services import TokenAuthenticator
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, DependencyUnavailableError
+from tests.fakes import RecordingAuditTrail as RecordingAudit
 
 pytestmark = pytest.mark.anyio
 SECRET = "unit-test-secret-" + "0123456789abcdef" * 3
@@ -283,20 +282,6 @@ def test_retention_outlasts_every_token_a_retired_key_can_have_signed() -> None:
 # -- operations --------------------------------------------------------------------------------
 
 
-class RecordingAudit:
-    def __init__(self) -> None:
-        self.records: list[tuple[str, dict[str, Any]]] = []
-
-    async def record(self, action: str, **fields: Any) -> None:
-        self.records.append((action, fields))
-
-    def actions(self) -> list[str]:
-        return [action for action, _ in self.records]
-
-    def last(self, action: str) -> Mapping[str, Any]:
-        return next(f for a, f in reversed(self.records) if a == action)
-
-
 async def test_a_rotation_is_audited() -> None:
     audit = RecordingAudit()
     ring = _ring(MemorySigningKeyStore())
@@ -304,7 +289,7 @@ async def test_a_rotation_is_audited() -> None:
     previous = ring.signer()[0]
     service = SigningKeyService(ring, audit)
     rotation = await service.rotate()
-    assert audit.actions() == ["keys.rotated"]
+    assert audit.actions() == [("keys.rotated", "success")]
     record = audit.last("keys.rotated")
     assert record["target_type"] == "signing_key"
     assert record["target_id"] == rotation.new.kid
