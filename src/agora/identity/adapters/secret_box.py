@@ -33,19 +33,24 @@ class SecretBox:
         self._aead = AESGCM(key)
 
     def seal(self, plaintext: str, context: bytes = b"") -> str:
+        return self.seal_bytes(plaintext.encode("utf-8"), context)
+
+    def open(self, sealed: str, context: bytes = b"") -> str:
+        return self.open_bytes(sealed, context).decode("utf-8")
+
+    def seal_bytes(self, plaintext: bytes, context: bytes = b"") -> str:
         # A random 96-bit nonce per value: far below the ~2^32 encryptions per key where
         # random nonces start to risk a collision.
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode("utf-8"), context)
+        sealed = self._aead.encrypt(nonce, plaintext, context)
         return f"{_VERSION}.{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
 
-    def open(self, sealed: str, context: bytes = b"") -> str:
+    def open_bytes(self, sealed: str, context: bytes = b"") -> bytes:
         version, _, payload = sealed.partition(".")
         if version != _VERSION:
             raise SecretBoxError("unknown sealed-value format")
         try:
             raw = base64.urlsafe_b64decode(payload.encode("ascii"))
-            plaintext = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context)
+            return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context)
         except (InvalidTag, ValueError) as exc:
             raise SecretBoxError("the sealed value does not open with this key") from exc
-        return plaintext.decode("utf-8")

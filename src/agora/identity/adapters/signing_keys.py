@@ -25,15 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from agora.identity.adapters.secret_box import SecretBox, SecretBoxError
 from agora.identity.adapters.tables import signing_keys
 from agora.identity.ports import KeyRotation, SigningKeyInfo
 from agora.platform.clock import utcnow
@@ -50,8 +48,6 @@ RETENTION_MARGIN = timedelta(seconds=60)
 # so a flood of forged key ids costs one query per interval, not one per request.
 UNKNOWN_KID_INTERVAL = 2.0
 RETRY_AFTER_FAILURE = 5.0
-_ENCRYPTION_INFO = b"agora signing-key encryption v1"
-_CIPHERTEXT_PREFIX = "v1."
 
 
 class SigningKeyUnavailableError(DependencyUnavailableError):
@@ -65,10 +61,6 @@ class SigningKeyUnavailableError(DependencyUnavailableError):
 
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def public_jwk(public_key: ec.EllipticCurvePublicKey) -> dict[str, str]:
@@ -89,28 +81,21 @@ def thumbprint(public_key: ec.EllipticCurvePublicKey) -> str:
 
 
 class KeyCipher:
-    """AES-256-GCM under a key derived from the application secret; the kid is bound in
-    as associated data, so a ciphertext copied onto another row does not decrypt."""
+    """Seals private keys with the application's ``SecretBox`` (AES-256-GCM, HKDF key);
+    the kid is bound in as associated data, so a ciphertext copied onto another row does
+    not decrypt."""
 
     def __init__(self, secret: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_ENCRYPTION_INFO).derive(
-            secret.encode("utf-8")
-        )
-        self._aead = AESGCM(key)
+        self._box = SecretBox(secret, purpose="agora/signing-key/v1")
 
     def encrypt(self, kid: str, plaintext: bytes) -> str:
-        nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, plaintext, kid.encode())
-        return _CIPHERTEXT_PREFIX + _b64url(nonce + sealed)
+        return self._box.seal_bytes(plaintext, kid.encode())
 
     def decrypt(self, kid: str, stored: str) -> bytes:
         """Raises ``ValueError`` when the text was not sealed by this secret for this kid."""
-        if not stored.startswith(_CIPHERTEXT_PREFIX):
-            raise ValueError("unknown private key format")
-        raw = _b64url_decode(stored[len(_CIPHERTEXT_PREFIX) :])
         try:
-            return self._aead.decrypt(raw[:12], raw[12:], kid.encode())
-        except InvalidTag:
+            return self._box.open_bytes(stored, kid.encode())
+        except SecretBoxError:
             raise ValueError("the private key does not decrypt with AGORA_SECRET_KEY") from None
 
 
