@@ -55,7 +55,9 @@ def base_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve(env: dict[str, str], log_path: Path) -> Iterator[Served]:
+def serve(
+    env: dict[str, str], log_path: Path, ready_path: str = "/health/ready"
+) -> Iterator[Served]:
     port = free_port()
     env = {**env, "AGORA_PORT": str(port), "AGORA_HOST": "127.0.0.1"}
     base = f"http://127.0.0.1:{port}"
@@ -72,7 +74,7 @@ def serve(env: dict[str, str], log_path: Path) -> Iterator[Served]:
                 if process.poll() is not None:
                     raise RuntimeError(f"agora serve exited: {log_path.read_text()}")
                 try:
-                    if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    if httpx.get(f"{base}{ready_path}", timeout=2).status_code == 200:
                         break
                 except httpx.TransportError:
                     pass
