@@ -187,7 +187,7 @@ class IdentityService:
         return user
 
     async def deactivate(self, email: str) -> User:
-        """Block the account: no login, every session revoked at once."""
+        """Block the account (operators): no login, every session and API key revoked."""
         email = normalise_email(email)
         now = utcnow()
         async with self.uow() as uow:
@@ -197,7 +197,9 @@ class IdentityService:
             changed = user.deactivated(now)
             await uow.users.update(changed, expected_version=user.version)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            await uow.api_keys.revoke_all_for_user(user.id, now)
             await uow.commit()
+        await self.revocations.poll()
         await self.audit.record("users.deactivated", target_type="user", target_id=str(user.id))
         return changed
 

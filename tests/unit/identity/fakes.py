@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from agora.identity.domain import EmailToken, EmailTokenPurpose, RefreshToken, User
+from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.events import DomainEvent
 
@@ -21,6 +21,7 @@ class FakeStore:
         self.users: dict[UUID, User] = {}
         self.tokens: dict[UUID, RefreshToken] = {}
         self.email_tokens: dict[UUID, EmailToken] = {}
+        self.api_keys: dict[UUID, ApiKey] = {}
         self.events: list[DomainEvent] = []
 
 
@@ -138,6 +139,17 @@ class FakeEmailTokens:
                 del self.rows[key]
 
 
+class FakeApiKeys:
+    def __init__(self, rows: dict[UUID, ApiKey]) -> None:
+        self.rows = rows
+
+    async def revoke_all_for_user(self, user_id: UUID, now: datetime) -> int:
+        live = [k for k in self.rows.values() if k.user_id == user_id and k.revoked_at is None]
+        for key in live:
+            self.rows[key.id] = replace(key, revoked_at=now)
+        return len(live)
+
+
 class FakeUnitOfWork:
     """Works on copies and publishes them on commit, so leaving without commit rolls back."""
 
@@ -148,6 +160,7 @@ class FakeUnitOfWork:
         self.users = FakeUsers(dict(store.users))
         self.refresh_tokens = FakeRefreshTokens(dict(store.tokens))
         self.email_tokens = FakeEmailTokens(dict(store.email_tokens))
+        self.api_keys = FakeApiKeys(dict(store.api_keys))
 
     async def __aenter__(self) -> Self:
         return self
@@ -168,6 +181,7 @@ class FakeUnitOfWork:
         self._store.users = self.users.rows
         self._store.tokens = self.refresh_tokens.rows
         self._store.email_tokens = self.email_tokens.rows
+        self._store.api_keys = self.api_keys.rows
         self._store.events.extend(self._events)
 
 

@@ -10,10 +10,11 @@ import pytest
 from agora.identity.adapters.common_passwords import common_passwords
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.domain import InvalidCredentialsError, hash_refresh_token
+from agora.identity.domain import ApiKey, InvalidCredentialsError, TokenPair, hash_refresh_token
 from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
 from agora.identity.services import IdentityService, TokenAuthenticator
 from agora.platform.access import Principal, Role
+from agora.platform.clock import utcnow
 from agora.platform.errors import (
     AlreadyExistsError,
     AuthenticationError,
@@ -21,6 +22,7 @@ from agora.platform.errors import (
     StaleVersionError,
     ValidationError,
 )
+from agora.platform.ids import new_id
 from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
 
 pytestmark = pytest.mark.anyio
@@ -180,3 +182,23 @@ async def test_profile_of_a_vanished_user_is_unauthenticated() -> None:
     store.users[user.id] = replace(store.users[user.id], is_active=False)
     with pytest.raises(AuthenticationError):
         await service.get_profile(Principal.for_user(user.id, user.role))
+
+
+async def test_deactivation_revokes_every_session_and_api_key_of_the_user() -> None:
+    store = FakeStore()
+    service = _service(store)
+    ada = await service.register("ada@example.com", PASSWORD, "Ada")
+    bob = await service.register("bob@example.com", PASSWORD, "Bob")
+    pair = await service.login("ada@example.com", PASSWORD)
+    now = utcnow()
+    for owner in (ada, bob):
+        key = ApiKey(new_id(), owner.id, "sync", f"p{owner.id.hex[:7]}", "0" * 64, frozenset(), now)
+        store.api_keys[key.id] = key
+
+    await service.deactivate("ada@example.com")
+
+    assert all(k.revoked_at is not None for k in store.api_keys.values() if k.user_id == ada.id)
+    assert all(k.revoked_at is None for k in store.api_keys.values() if k.user_id == bob.id)
+    assert isinstance(pair, TokenPair)
+    with pytest.raises(AuthenticationError):
+        await service.refresh(pair.refresh_token)
