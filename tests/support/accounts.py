@@ -13,10 +13,15 @@ from uuid import UUID
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container
+from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+from agora.identity.domain import User
 from agora.identity.services import IdentityService
 from agora.platform.access import Role
+from agora.platform.clock import utcnow
+from agora.platform.ids import new_id
 
 PASSWORD = "violet-anchor-museum-tide-42"
 
@@ -38,6 +43,31 @@ class Account:
 
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+def user_row(email: str | None = None, prefix: str = "repo") -> User:
+    """A customer as a repository stores it, for tests below the services."""
+    now = utcnow()
+    return User(
+        id=new_id(),
+        email=email or unique_email(prefix),
+        name="Repo User",
+        password_hash="$argon2id$placeholder",
+        role=Role.CUSTOMER,
+        is_active=True,
+        email_verified_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def stored_user(engine: AsyncEngine, prefix: str = "repo") -> User:
+    """``user_row`` written to the database, for repositories that refer to a user."""
+    user = user_row(prefix=prefix)
+    async with SqlIdentityUnitOfWork(engine) as uow:
+        await uow.users.add(user)
+        await uow.commit()
+    return user
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, object]:

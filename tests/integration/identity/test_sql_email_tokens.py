@@ -13,31 +13,11 @@ from agora.bootstrap import Container
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.adapters.tables import email_tokens
 from agora.identity.domain import EmailToken, EmailTokenPurpose, User, new_email_token
-from agora.platform.access import Role
 from agora.platform.clock import utcnow
 from agora.platform.ids import new_id
-from tests.support.accounts import unique_email
+from tests.support.accounts import stored_user
 
 pytestmark = pytest.mark.anyio
-
-
-async def _user(engine: AsyncEngine) -> User:
-    now = utcnow()
-    user = User(
-        id=new_id(),
-        email=unique_email("tokens"),
-        name="Token User",
-        password_hash="$argon2id$placeholder",
-        role=Role.CUSTOMER,
-        is_active=True,
-        email_verified_at=None,
-        created_at=now,
-        updated_at=now,
-    )
-    async with SqlIdentityUnitOfWork(engine) as uow:
-        await uow.users.add(user)
-        await uow.commit()
-    return user
 
 
 async def _token(
@@ -56,7 +36,7 @@ async def _token(
 
 
 async def test_a_token_round_trips_and_only_its_hash_is_stored(container: Container) -> None:
-    user = await _user(container.engine)
+    user = await stored_user(container.engine, "tokens")
     plain, token = await _token(container.engine, user, EmailTokenPurpose.RESET_PASSWORD)
 
     async with SqlIdentityUnitOfWork(container.engine, read_only=True) as uow:
@@ -67,7 +47,7 @@ async def test_a_token_round_trips_and_only_its_hash_is_stored(container: Contai
 
 
 async def test_concurrent_uses_of_one_token_mark_it_used_once(container: Container) -> None:
-    user = await _user(container.engine)
+    user = await stored_user(container.engine, "tokens")
     _plain, token = await _token(container.engine, user)
 
     async def use() -> bool:
@@ -81,7 +61,7 @@ async def test_concurrent_uses_of_one_token_mark_it_used_once(container: Contain
 
 
 async def test_an_expired_token_cannot_be_used(container: Container) -> None:
-    user = await _user(container.engine)
+    user = await stored_user(container.engine, "tokens")
     _plain, token = await _token(container.engine, user, ttl=timedelta(seconds=-1))
     async with SqlIdentityUnitOfWork(container.engine) as uow:
         assert not await uow.email_tokens.mark_used(token.id, utcnow())
@@ -90,7 +70,10 @@ async def test_an_expired_token_cannot_be_used(container: Container) -> None:
 async def test_deleting_a_users_tokens_keeps_other_purposes_and_users(
     container: Container,
 ) -> None:
-    user, other = await _user(container.engine), await _user(container.engine)
+    user, other = (
+        await stored_user(container.engine, "tokens"),
+        await stored_user(container.engine, "tokens"),
+    )
     _p1, verify = await _token(container.engine, user)
     _p2, reset = await _token(container.engine, user, EmailTokenPurpose.RESET_PASSWORD)
     _p3, others = await _token(container.engine, other)
@@ -105,7 +88,7 @@ async def test_deleting_a_users_tokens_keeps_other_purposes_and_users(
 
 
 async def test_verifying_needs_the_address_the_token_was_sent_to(container: Container) -> None:
-    user = await _user(container.engine)
+    user = await stored_user(container.engine, "tokens")
     now = utcnow()
     async with SqlIdentityUnitOfWork(container.engine) as uow:
         assert not await uow.users.mark_email_verified(user.id, "someone@else.example", now)

@@ -15,28 +15,12 @@ from agora.identity.adapters.password_hashing import Argon2PasswordHasher
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.domain import RefreshToken, User, new_refresh_token
 from agora.identity.services import IdentityService
-from agora.platform.access import Role
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.ids import new_id
-from tests.support.accounts import PASSWORD, unique_email
+from tests.support.accounts import PASSWORD, user_row
 
 pytestmark = pytest.mark.anyio
-
-
-def _user(email: str | None = None) -> User:
-    now = utcnow()
-    return User(
-        id=new_id(),
-        email=email or unique_email("repo"),
-        name="Repo User",
-        password_hash="$argon2id$placeholder",
-        role=Role.CUSTOMER,
-        is_active=True,
-        email_verified_at=None,
-        created_at=now,
-        updated_at=now,
-    )
 
 
 def _token(user: User, family_id: uuid.UUID | None = None) -> RefreshToken:
@@ -61,7 +45,7 @@ async def _add_user(engine: AsyncEngine, user: User) -> None:
 
 
 async def test_user_round_trips_with_aware_timestamps(container: Container) -> None:
-    user = _user()
+    user = user_row()
     await _add_user(container.engine, user)
     async with SqlIdentityUnitOfWork(container.engine, read_only=True) as uow:
         by_id = await uow.users.get(user.id)
@@ -76,9 +60,9 @@ async def test_user_round_trips_with_aware_timestamps(container: Container) -> N
 async def test_duplicate_email_is_already_exists_and_nothing_is_written(
     container: Container,
 ) -> None:
-    first = _user()
+    first = user_row()
     await _add_user(container.engine, first)
-    clash = _user(email=first.email)
+    clash = user_row(email=first.email)
     with pytest.raises(AlreadyExistsError):
         await _add_user(container.engine, clash)
     async with SqlIdentityUnitOfWork(container.engine, read_only=True) as uow:
@@ -86,7 +70,7 @@ async def test_duplicate_email_is_already_exists_and_nothing_is_written(
 
 
 async def test_uncommitted_unit_writes_nothing(container: Container) -> None:
-    user = _user()
+    user = user_row()
     async with SqlIdentityUnitOfWork(container.engine) as uow:
         await uow.users.add(user)
     async with SqlIdentityUnitOfWork(container.engine, read_only=True) as uow:
@@ -94,7 +78,7 @@ async def test_uncommitted_unit_writes_nothing(container: Container) -> None:
 
 
 async def test_update_with_a_stale_version_is_refused(container: Container) -> None:
-    user = _user()
+    user = user_row()
     await _add_user(container.engine, user)
     renamed = user.renamed("Renamed", utcnow())
     async with SqlIdentityUnitOfWork(container.engine) as uow:
@@ -111,7 +95,7 @@ async def test_update_with_a_stale_version_is_refused(container: Container) -> N
 
 
 async def test_a_refresh_token_can_be_marked_used_only_once(container: Container) -> None:
-    user = _user()
+    user = user_row()
     await _add_user(container.engine, user)
     token = _token(user)
     async with SqlIdentityUnitOfWork(container.engine) as uow:
@@ -129,7 +113,7 @@ async def test_a_refresh_token_can_be_marked_used_only_once(container: Container
 
 
 async def test_revoking_a_family_leaves_other_families_alone(container: Container) -> None:
-    user = _user()
+    user = user_row()
     await _add_user(container.engine, user)
     family = new_id()
     same_a, same_b, other = _token(user, family), _token(user, family), _token(user)
@@ -149,7 +133,7 @@ async def test_revoking_a_family_leaves_other_families_alone(container: Containe
 async def test_login_upgrades_a_hash_made_with_old_parameters(container: Container) -> None:
     service = container.registry.get(IdentityService)
     weak = Argon2PasswordHasher(memory_kib=512, time_cost=1, parallelism=1)
-    user = replace(_user(), password_hash=await weak.hash(PASSWORD))
+    user = replace(user_row(), password_hash=await weak.hash(PASSWORD))
     await _add_user(container.engine, user)
     assert service.hasher.needs_rehash(user.password_hash)
     await service.login(user.email, PASSWORD)

@@ -23,32 +23,12 @@ from agora.identity.second_factor import (
     new_recovery_codes,
     new_totp_secret,
 )
-from agora.platform.access import Role
 from agora.platform.clock import utcnow
 from agora.platform.ids import new_id
-from tests.support.accounts import unique_email
+from tests.support.accounts import stored_user
 
 pytestmark = pytest.mark.anyio
 BOX = SecretBox("k" * 48, purpose="agora/totp-secret/v1")
-
-
-async def _user(engine: AsyncEngine) -> User:
-    now = utcnow()
-    user = User(
-        id=new_id(),
-        email=unique_email("mfa-repo"),
-        name="MFA Repo",
-        password_hash="$argon2id$placeholder",
-        role=Role.CUSTOMER,
-        is_active=True,
-        email_verified_at=None,
-        created_at=now,
-        updated_at=now,
-    )
-    async with SqlIdentityUnitOfWork(engine) as uow:
-        await uow.users.add(user)
-        await uow.commit()
-    return user
 
 
 async def _credential(engine: AsyncEngine, user: User, secret: str) -> None:
@@ -64,7 +44,7 @@ async def test_the_totp_secret_is_stored_sealed_and_only_this_key_opens_it(
     container: Container,
 ) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     secret = new_totp_secret()
     await _credential(engine, user, secret)
 
@@ -90,7 +70,7 @@ async def test_the_totp_secret_is_stored_sealed_and_only_this_key_opens_it(
 
 async def test_a_time_step_is_used_once_and_never_an_earlier_one(container: Container) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     await _credential(engine, user, new_totp_secret())
     now = utcnow()
     outcomes = []
@@ -103,7 +83,7 @@ async def test_a_time_step_is_used_once_and_never_an_earlier_one(container: Cont
 
 async def test_concurrent_uses_of_one_step_succeed_once(container: Container) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     await _credential(engine, user, new_totp_secret())
 
     async def use() -> bool:
@@ -117,7 +97,7 @@ async def test_concurrent_uses_of_one_step_succeed_once(container: Container) ->
 
 async def test_concurrent_uses_of_one_recovery_code_succeed_once(container: Container) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     codes = [RecoveryCode.of(new_id(), user.id, code, utcnow()) for code in new_recovery_codes(2)]
     async with SqlMfaUnitOfWork(engine, BOX) as uow:
         await uow.recovery_codes.replace_all(user.id, codes)
@@ -140,7 +120,7 @@ async def test_concurrent_uses_of_one_recovery_code_succeed_once(container: Cont
 
 async def test_a_challenge_allows_a_bounded_number_of_attempts(container: Container) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     now = utcnow()
     _token, token_hash = new_challenge_token()
     challenge = MfaChallenge(
@@ -173,7 +153,7 @@ async def test_refresh_tokens_remember_whether_the_session_used_a_second_factor(
     container: Container,
 ) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     now = utcnow()
     hashes = {}
     for mfa in (True, False):
@@ -203,7 +183,7 @@ async def test_refresh_tokens_remember_whether_the_session_used_a_second_factor(
 
 async def test_deleting_a_user_removes_their_mfa_rows(container: Container) -> None:
     engine = container.engine
-    user = await _user(engine)
+    user = await stored_user(engine, "mfa-repo")
     await _credential(engine, user, new_totp_secret())
     async with SqlMfaUnitOfWork(engine, BOX) as uow:
         await uow.recovery_codes.replace_all(
