@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agora.platform.access import Role
 from agora.platform.database import create_engine, metadata
 from agora.platform.health import HealthChecks
 from agora.platform.idempotency import SqlIdempotencyStore
@@ -177,7 +178,7 @@ def _wire_identity(c: Container) -> None:
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
     from agora.identity.password_policy import PasswordPolicy
     from agora.identity.services import IdentityService, TokenAuthenticator
-    from agora.platform.access import Authenticator, Role
+    from agora.platform.access import Authenticator
     from agora.platform.audit import AuditTrail
 
     s = c.settings
@@ -207,11 +208,7 @@ def _wire_identity(c: Container) -> None:
     authenticator = TokenAuthenticator(
         tokens,
         revocations,
-        mfa_required_roles=(
-            frozenset({Role.STAFF, Role.ADMIN})
-            if s.mfa_required_for_staff_and_admins
-            else frozenset()
-        ),
+        mfa_required_roles=_roles_requiring_mfa(c.settings),
     )
     c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
     _wire_sessions(c, service)
@@ -233,6 +230,13 @@ def _wire_identity(c: Container) -> None:
             audit=service.audit,
             revocations=service.revocations,
         ),
+    )
+
+
+def _roles_requiring_mfa(s: Settings) -> frozenset[Role]:
+    """Roles whose sessions hold no permission until opened with a second factor."""
+    return (
+        frozenset({Role.STAFF, Role.ADMIN}) if s.mfa_required_for_staff_and_admins else frozenset()
     )
 
 
@@ -430,7 +434,6 @@ def _wire_sessions(c: Container, identity: IdentityService) -> None:
     import hmac
 
     from agora.identity.sessions import SessionService
-    from agora.platform.access import Role
     from agora.platform.cookie_sessions import CookieAuthenticator
 
     secret = c.settings.secret_key.get_secret_value().encode()
@@ -441,11 +444,7 @@ def _wire_sessions(c: Container, identity: IdentityService) -> None:
         revocations=identity.revocations,
         csrf_key=csrf_key,
         audit=identity.audit,
-        mfa_required_roles=(
-            frozenset({Role.STAFF, Role.ADMIN})
-            if c.settings.mfa_required_for_staff_and_admins
-            else frozenset()
-        ),
+        mfa_required_roles=_roles_requiring_mfa(c.settings),
     )
     c.registry.provide(SessionService, sessions)
     c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -482,12 +482,13 @@ class TokenAuthenticator:
             await self._revocations.poll_if_due()
             if claims.session_id in self._revocations:
                 raise AuthenticationError("The session has ended; log in again.")
-        principal = Principal.for_user(
-            claims.user_id, claims.role, claims.session_id, mfa=claims.mfa
+        return Principal.for_user(
+            claims.user_id,
+            claims.role,
+            claims.session_id,
+            mfa=claims.mfa,
+            mfa_required_roles=self._mfa_required_roles,
         )
-        if claims.role in self._mfa_required_roles and not claims.mfa:
-            return replace(principal, permissions=frozenset(), mfa_required=True)
-        return principal
 
 
 # -- user administration ----------------------------------------------------------------

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -241,7 +241,11 @@ class SessionService:
                 await uow.refresh_tokens.touch(stored.id, now, expires_at)
                 await uow.commit()
         trust = min(COOKIE_RECHECK_SECONDS, (expires_at - now).total_seconds())
-        principal = Principal.for_user(user.id, user.role, stored.family_id, mfa=stored.mfa)
-        if user.role in self.mfa_required_roles and not stored.mfa:
-            principal = replace(principal, permissions=frozenset(), mfa_required=True)
+        principal = Principal.for_user(
+            user.id,
+            user.role,
+            stored.family_id,
+            mfa=stored.mfa,
+            mfa_required_roles=self.mfa_required_roles,
+        )
         return _KnownCookie(principal, time.monotonic() + trust)

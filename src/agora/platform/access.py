@@ -55,8 +55,18 @@ class Principal:
 
     @classmethod
     def for_user(
-        cls, user_id: UUID, role: Role, session_id: UUID | None = None, *, mfa: bool = False
+        cls,
+        user_id: UUID,
+        role: Role,
+        session_id: UUID | None = None,
+        *,
+        mfa: bool = False,
+        mfa_required_roles: frozenset[Role] = frozenset(),
     ) -> Principal:
+        """``mfa_required_roles``: roles that hold no permission until the session has a
+        second factor (they can still reach their profile and enroll)."""
+        if role in mfa_required_roles and not mfa:
+            return cls(user_id, role, session_id, frozenset(), mfa, mfa_required=True)
         return cls(user_id, role, session_id, PERMISSIONS[role], mfa)
 
     @classmethod

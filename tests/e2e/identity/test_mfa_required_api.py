@@ -124,3 +124,48 @@ async def test_with_the_setting_off_staff_act_without_mfa(
     staff = await create_account(container, client, Role.STAFF)
     response = await client.post(PRODUCTS, json=_product(), headers=staff.headers)
     assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+async def strict_browser(strict_container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(strict_container.settings, container=strict_container)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    # https: browsers send the Secure __Host- cookies only to secure origins.
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as http:
+        yield http
+
+
+async def test_a_cookie_session_follows_the_same_rule_and_its_second_step_lifts_it(
+    strict_container: Container,
+    strict_client: httpx.AsyncClient,
+    strict_browser: httpx.AsyncClient,
+) -> None:
+    staff = await create_account(strict_container, strict_client, Role.STAFF)
+    password_only = await strict_browser.post(
+        "/api/v1/auth/cookie-login", json={"email": staff.email, "password": staff.password}
+    )
+    assert password_only.status_code == 200, password_only.text
+    csrf = {"X-CSRF-Token": password_only.json()["data"]["csrf_token"]}
+
+    refused = await strict_browser.post(PRODUCTS, json=_product(), headers=csrf)
+
+    assert refused.status_code == 403
+    assert refused.json()["errors"]["code"] == "MFA_REQUIRED"
+
+    mfa = await enable_mfa(strict_client, staff)
+    strict_browser.cookies.clear()
+    challenge = await strict_browser.post(
+        "/api/v1/auth/cookie-login", json={"email": staff.email, "password": staff.password}
+    )
+    assert challenge.json()["data"]["mfa_required"] is True
+    assert "__Host-agora_session" not in challenge.cookies
+    completed = await strict_browser.post(
+        "/api/v1/auth/cookie-login/mfa",
+        json={"mfa_token": challenge.json()["data"]["mfa_token"], "code": mfa.app.code(1)},
+    )
+    assert completed.status_code == 200, completed.text
+    csrf = {"X-CSRF-Token": completed.json()["data"]["csrf_token"]}
+
+    created = await strict_browser.post(PRODUCTS, json=_product(), headers=csrf)
+
+    assert created.status_code == 201, created.text
