@@ -139,16 +139,7 @@ class MfaService:
             _refuse_while_locked(credential, now)
             kind = await self._use_code(uow, credential, code, now)
             if kind is None:
-                await uow.totp.record_failure(user.id, now)
-                await uow.commit()
-                await self.audit.record(
-                    "mfa.disabled",
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=str(user.id),
-                    outcome="failure",
-                    details={"reason": "invalid_code"},
-                )
+                await self._code_refused(uow, user, now, "mfa.disabled", "invalid_code")
                 raise InvalidMfaCodeError()
             await uow.totp.delete(user.id)
             await uow.recovery_codes.delete_all(user.id)
@@ -209,16 +200,7 @@ class MfaService:
                 raise InvalidMfaTokenError()
             kind = await self._use_code(uow, credential, code, now)
             if kind is None:
-                await uow.totp.record_failure(user.id, now)
-                await uow.commit()
-                await self.audit.record(
-                    "auth.login",
-                    actor_id=user.id,
-                    target_type="user",
-                    target_id=str(user.id),
-                    outcome="failure",
-                    details={"reason": "invalid_second_factor"},
-                )
+                await self._code_refused(uow, user, now, "auth.login", "invalid_second_factor")
                 raise InvalidSecondFactorError(
                     attempts_left=max(0, MAX_CHALLENGE_ATTEMPTS - challenge.attempts - 1)
                 )
@@ -293,6 +275,21 @@ class MfaService:
         if credential.failed_attempts:
             await uow.totp.clear_failures(user_id)
         return "recovery_code"
+
+    async def _code_refused(
+        self, uow: MfaUnitOfWork, user: User, now: datetime, action: str, reason: str
+    ) -> None:
+        """Count the wrong code towards the lockout, keep that count, and audit the refusal."""
+        await uow.totp.record_failure(user.id, now)
+        await uow.commit()
+        await self.audit.record(
+            action,
+            actor_id=user.id,
+            target_type="user",
+            target_id=str(user.id),
+            outcome="failure",
+            details={"reason": reason},
+        )
 
     async def _recovery_code_used(self, user: User) -> None:
         async with self.uow(read_only=True) as uow:
