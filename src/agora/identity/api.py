@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from starlette.responses import Response
 
 from agora.identity.accounts import AccountService
@@ -40,15 +40,11 @@ from agora.platform.access import Role
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, Page, use
 from agora.platform.http.schemas import Envelope, error_responses
+from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Identity = Annotated[IdentityService, Depends(use(IdentityService))]
 Accounts = Annotated[AccountService, Depends(use(AccountService))]
-
-
-def _client(request: Request) -> tuple[str | None, str | None]:
-    host = request.client.host if request.client else None
-    return request.headers.get("user-agent"), host
 
 
 @router.post(
@@ -81,8 +77,8 @@ async def register(
         "`TOO_MANY_LOGIN_ATTEMPTS` with `Retry-After`."
     ),
 )
-async def login(body: LoginIn, request: Request, identity: Identity) -> Response:
-    user_agent, ip = _client(request)
+async def login(body: LoginIn, identity: Identity) -> Response:
+    user_agent, ip = current_client()
     result = await identity.login(body.email, body.password, user_agent, ip)
     data = (
         SecondFactorRequiredOut.of(result)
@@ -99,8 +95,8 @@ async def login(body: LoginIn, request: Request, identity: Identity) -> Response
     summary="Rotate a refresh token into a new token pair",
     description="Each refresh token works once; presenting a used one revokes its session.",
 )
-async def refresh(body: RefreshIn, request: Request, identity: Identity) -> Response:
-    user_agent, ip = _client(request)
+async def refresh(body: RefreshIn, identity: Identity) -> Response:
+    user_agent, ip = current_client()
     pair = await identity.refresh(body.refresh_token, user_agent, ip)
     return envelope.ok(TokenPairOut.of(pair), headers={"Cache-Control": "no-store"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from agora.identity.mfa import MfaService
@@ -19,6 +19,7 @@ from agora.identity.schemas import TokenPairOut
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, use
 from agora.platform.http.schemas import Envelope, error_responses
+from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 Mfa = Annotated[MfaService, Depends(use(MfaService))]
@@ -95,9 +96,7 @@ async def disable_totp(body: MfaCodeIn, principal: CurrentPrincipal, mfa: Mfa) -
         "codes in a row."
     ),
 )
-async def login_mfa(body: MfaLoginIn, request: Request, mfa: Mfa) -> Response:
-    host = request.client.host if request.client else None
-    pair = await mfa.complete_login(
-        body.mfa_token, body.code, request.headers.get("user-agent"), host
-    )
+async def login_mfa(body: MfaLoginIn, mfa: Mfa) -> Response:
+    user_agent, ip = current_client()
+    pair = await mfa.complete_login(body.mfa_token, body.code, user_agent, ip)
     return envelope.ok(TokenPairOut.of(pair), headers=_NO_STORE)

@@ -20,6 +20,7 @@ from agora.platform.errors import DomainError
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import use
 from agora.platform.http.schemas import Envelope, error_responses
+from agora.platform.request_context import current_client
 from agora.platform.settings import Settings
 
 router = APIRouter(prefix="/auth/oidc", tags=["auth"])
@@ -158,8 +159,7 @@ async def callback(
     login = await oidc.claim(
         state=state, browser_binding=request.cookies.get(_cookie_name(settings))
     )
-    user_agent = request.headers.get("user-agent")
-    ip = request.client.host if request.client else None
+    user_agent, ip = current_client()
     try:
         result = await oidc.finish(
             login,

@@ -23,6 +23,7 @@ from agora.platform.cookie_sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COO
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, use
 from agora.platform.http.schemas import Envelope, error_responses
+from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 well_known = APIRouter(tags=["auth"])
@@ -30,11 +31,6 @@ Identity = Annotated[IdentityService, Depends(use(IdentityService))]
 Sessions = Annotated[SessionService, Depends(use(SessionService))]
 Keys = Annotated[SigningKeyService, Depends(use(SigningKeyService))]
 Mfa = Annotated[MfaService, Depends(use(MfaService))]
-
-
-def _client(request: Request) -> tuple[str | None, str | None]:
-    host = request.client.host if request.client else None
-    return request.headers.get("user-agent"), host
 
 
 def _set_session_cookies(response: Response, token: str, csrf: str, expires_at: datetime) -> None:
@@ -124,10 +120,8 @@ async def logout_all(request: Request, principal: CurrentPrincipal, sessions: Se
         "POST /auth/cookie-login/mfa."
     ),
 )
-async def cookie_login(
-    body: LoginIn, request: Request, identity: Identity, sessions: Sessions
-) -> Response:
-    user_agent, ip = _client(request)
+async def cookie_login(body: LoginIn, identity: Identity, sessions: Sessions) -> Response:
+    user_agent, ip = current_client()
     outcome = await identity.login(body.email, body.password, user_agent, ip)
     if isinstance(outcome, SecondFactorRequired):
         return envelope.ok(
@@ -144,10 +138,8 @@ async def cookie_login(
     description="Like POST /auth/login/mfa, but the session goes into the cookies that "
     "POST /auth/cookie-login describes.",
 )
-async def cookie_login_mfa(
-    body: MfaLoginIn, request: Request, mfa: Mfa, sessions: Sessions
-) -> Response:
-    user_agent, ip = _client(request)
+async def cookie_login_mfa(body: MfaLoginIn, mfa: Mfa, sessions: Sessions) -> Response:
+    user_agent, ip = current_client()
     pair = await mfa.complete_login(body.mfa_token, body.code, user_agent, ip)
     return await _cookie_session(sessions, pair.refresh_token, user_agent, ip)
 

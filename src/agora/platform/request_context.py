@@ -42,3 +42,8 @@ def leave_request(tokens: RequestTokens) -> None:
     request_id_var.reset(request_token)
     client_ip_var.reset(ip_token)
     user_agent_var.reset(agent_token)
+
+
+def current_client() -> tuple[str | None, str | None]:
+    """The user agent and IP of the request being served, for recording a new session."""
+    return user_agent_var.get(), client_ip_var.get()
