@@ -58,7 +58,12 @@ class UserRepository(Protocol):
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
+        """``for_update`` holds the row until the unit ends: concurrent users of one token
+        then queue on it, rather than each locking family rows in its own order."""
+        ...
 
     async def mark_used(self, token_id: UUID, now: datetime) -> bool:
         """Mark an unused, unrevoked token used; False when someone else got there first."""

@@ -268,7 +268,9 @@ class IdentityService:
         token_hash = hash_refresh_token(refresh_token)
         await self.tokens.sync_keys()
         async with self.uow() as uow:
-            stored = await uow.refresh_tokens.get_by_hash(token_hash)
+            # Locked: a second use of the same token waits for the first to commit, then
+            # finds it used and revokes the family, instead of deadlocking on family rows.
+            stored = await uow.refresh_tokens.get_by_hash(token_hash, for_update=True)
             if (
                 stored is None
                 or stored.kind is not SessionKind.BEARER

@@ -138,7 +138,9 @@ class SessionService:
         now = utcnow()
         token, token_hash = new_refresh_token()
         async with self.uow() as uow:
-            stored = await uow.refresh_tokens.get_by_hash(hash_refresh_token(refresh_token))
+            stored = await uow.refresh_tokens.get_by_hash(
+                hash_refresh_token(refresh_token), for_update=True
+            )
             if (
                 stored is None
                 or stored.kind is not SessionKind.BEARER

@@ -68,7 +68,9 @@ class FakeRefreshTokens:
     async def add(self, token: RefreshToken) -> None:
         self.rows[token.id] = token
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
         return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
 
     async def mark_used(self, token_id: UUID, now: datetime) -> bool:

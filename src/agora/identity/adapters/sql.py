@@ -191,12 +191,11 @@ class SqlRefreshTokenRepository:
             )
         )
 
-    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
-        row = (
-            await self._conn.execute(
-                select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
-            )
-        ).first()
+    async def get_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshToken | None:
+        query = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
+        row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
         return None if row is None else _token(row)
 
     async def mark_used(self, token_id: UUID, now: datetime) -> bool:
