@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Annotated
 
 import typer
 
 from agora.cli import accounts, audit, erd, keys, mfa, seed
-from agora.cli.runtime import console, settings_or_exit
+from agora.cli.runtime import check_database, console, describe_database, settings_or_exit
 from agora.platform.migrations import upgrade
 
 app = typer.Typer(
@@ -31,8 +32,10 @@ def migrate(
 ) -> None:
     """Bring the database schema up to date (safe to run repeatedly)."""
     settings = settings_or_exit()
+    if not settings.is_sqlite:  # SQLite creates its file (and folder) on the way
+        asyncio.run(check_database(settings, need_schema=False))
     upgrade(settings.database_url, revision)
-    console.print(f"[green]database at {revision}[/] ({_describe(settings.database_url)})")
+    console.print(f"[green]database at {revision}[/] ({describe_database(settings.database_url)})")
 
 
 @app.command()
@@ -46,6 +49,7 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    asyncio.run(check_database(settings))
     # Worker processes inherit this: glibc otherwise keeps one malloc arena per thread
     # that ever hashed a password, and a worker's resident memory never shrinks back.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
@@ -53,7 +57,7 @@ def serve(
     port = port or settings.port
     workers = workers or settings.workers
     base = f"http://{host}:{port}"
-    console.print(f"[bold]Agora[/] on {base}  ({_describe(settings.database_url)})")
+    console.print(f"[bold]Agora[/] on {base}  ({describe_database(settings.database_url)})")
     console.print(f"  API:        {base}/api/v1/products")
     console.print(f"  API docs:   {base}/docs")
     console.print(f"  Health:     {base}/health/ready")
@@ -75,12 +79,6 @@ def serve(
         server_header=False,
         lifespan="on",
     )
-
-
-def _describe(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        return "SQLite " + database_url.split(":///", 1)[1]
-    return "PostgreSQL " + database_url.rsplit("@", 1)[-1]
 
 
 if __name__ == "__main__":
