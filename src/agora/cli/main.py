@@ -46,6 +46,12 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    if reload and settings.is_production:
+        console.print(
+            "[bold red]error:[/] --reload watches the source tree and restarts on every "
+            "change; it is for development, not production"
+        )
+        raise typer.Exit(2)
     # Worker processes inherit this: glibc otherwise keeps one malloc arena per thread
     # that ever hashed a password, and a worker's resident memory never shrinks back.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
