@@ -53,10 +53,7 @@ def seed(
     """Load demo data: categories, products and a demo customer."""
     settings = settings_or_exit()
     if settings.is_production and not allow_production:
-        console.print(
-            "[bold red]error:[/] agora seed loads demo data and a demo customer; it does "
-            "nothing in production unless run with --allow-production"
-        )
+        console.print("[bold red]error:[/] no demo data in production without --allow-production")
         raise typer.Exit(1)
 
     async def work(container: Container) -> None:
