@@ -379,10 +379,8 @@ def _wire_oidc(c: Container) -> None:
 
 def _public_url(s: Settings) -> str:
     """Where links in emails point: ``AGORA_PUBLIC_URL``, else the address served on."""
-    if s.public_url:
+    if s.public_url:  # always set in production (settings refuse it unset)
         return s.public_url.rstrip("/")
-    if s.is_production:
-        log.warning("public_url_unset", hint="set AGORA_PUBLIC_URL so emailed links work")
     host = "localhost" if s.host in {"0.0.0.0", "::", ""} else s.host  # noqa: S104
     if ":" in host:
         host = f"[{host}]"
