@@ -21,6 +21,7 @@ from agora.platform.database import create_engine, metadata
 from agora.platform.health import HealthChecks
 from agora.platform.idempotency import SqlIdempotencyStore
 from agora.platform.logging import get_logger
+from agora.platform.production_guard import production_notices
 from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
@@ -72,7 +73,15 @@ async def build_container(settings: Settings) -> Container:
     _wire_catalog(container)
     _wire_payments(container)
     _wire_ordering(container)
+    _announce_production_notices(container)
     return container
+
+
+def _announce_production_notices(c: Container) -> None:
+    """Development parts production runs by explicit choice: logged loudly, shown in readiness."""
+    for code, message in production_notices(c.settings).items():
+        log.error("development_part_in_production", code=code, detail=message)
+        c.health.warn(code, message)
 
 
 def _wire_rate_limits(c: Container) -> None:
@@ -235,9 +244,7 @@ def _wire_identity(c: Container) -> None:
 
 def _roles_requiring_mfa(s: Settings) -> frozenset[Role]:
     """Roles whose sessions hold no permission until opened with a second factor."""
-    return (
-        frozenset({Role.STAFF, Role.ADMIN}) if s.mfa_required_for_staff_and_admins else frozenset()
-    )
+    return frozenset({Role.STAFF, Role.ADMIN}) if s.staff_and_admins_need_mfa else frozenset()
 
 
 def _wire_mfa(c: Container) -> None:
@@ -372,10 +379,8 @@ def _wire_oidc(c: Container) -> None:
 
 def _public_url(s: Settings) -> str:
     """Where links in emails point: ``AGORA_PUBLIC_URL``, else the address served on."""
-    if s.public_url:
+    if s.public_url:  # always set in production (settings refuse it unset)
         return s.public_url.rstrip("/")
-    if s.is_production:
-        log.warning("public_url_unset", hint="set AGORA_PUBLIC_URL so emailed links work")
     host = "localhost" if s.host in {"0.0.0.0", "::", ""} else s.host  # noqa: S104
     if ":" in host:
         host = f"[{host}]"
@@ -477,6 +482,7 @@ def _wire_payments(c: Container) -> None:
     from agora.payments.services import PaymentService
     from agora.platform.audit import AuditTrail
 
+    # AGORA_PAYMENTS_PROVIDER names the adapter; "test" is the only one so far.
     gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
     engine = c.engine
 
@@ -506,9 +512,7 @@ def _wire_ordering(c: Container) -> None:
     catalog = c.registry.get(CatalogService)
     payments = c.registry.get(PaymentService)
     accounts = c.registry.get(AccountService)
-    verified_email_required_by = (
-        accounts if c.settings.require_verified_email_for_checkout else None
-    )
+    verified_email_required_by = accounts if c.settings.checkout_requires_verified_email else None
     c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
     c.registry.provide(

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from tests.e2e.served import Served, agora, base_env, serve
+from tests.support.production import production_env
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,28 @@ def test_production_refuses_to_start_with_the_default_secret(tmp_path: Path) -> 
     result = agora("serve", env=env, timeout=60)
     assert result.returncode == 2
     assert "AGORA_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_on_the_test_provider_says_so_at_start_and_in_readiness(
+    tmp_path: Path,
+) -> None:
+    env = base_env(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", **production_env())
+    assert agora("migrate", env=env).returncode == 0
+    log_path = tmp_path / "server.log"
+    with serve(env, log_path) as running:
+        ready = httpx.get(f"{running.base_url}/health/ready", timeout=10).json()["data"]
+    assert [w["code"] for w in ready["warnings"]] == ["TEST_PAYMENTS_PROVIDER"]
+    logged = [orjson.loads(line) for line in log_path.read_text().splitlines() if line[:1] == "{"]
+    announced = [e for e in logged if e.get("event") == "development_part_in_production"]
+    assert [(e["level"], e["code"]) for e in announced] == [("error", "TEST_PAYMENTS_PROVIDER")]
+
+
+def test_production_refuses_to_serve_with_reload(tmp_path: Path) -> None:
+    env = base_env(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", **production_env())
+    result = agora("serve", "--reload", env=env, timeout=60)
+    assert result.returncode == 2
+    assert "--reload" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -20,18 +20,25 @@ async def live() -> Response:
 @router.get(
     "/ready",
     summary="Readiness: every configured dependency answers",
+    description=(
+        "`checks` has one entry per configured dependency. `warnings` lists development "
+        "parts this instance runs by explicit choice (for example the test payment "
+        "provider in production), each with a `code` and a `message`; empty normally."
+    ),
     responses={503: {"description": "A dependency is unavailable; the body names it."}},
 )
 async def ready(request: Request) -> Response:
-    results = await registry(request).get(HealthChecks).run()
+    health = registry(request).get(HealthChecks)
+    results = await health.run()
     checks = {r.name: r.as_dict() for r in results}
+    warnings = health.warnings_out()
     failing = sorted(r.name for r in results if not r.ok)
     if failing:
         return envelope.error(
             503,
             "SERVICE_UNAVAILABLE",
             "Not ready: " + ", ".join(failing) + " unavailable.",
-            {"failing": failing, "checks": checks},
+            {"failing": failing, "checks": checks, "warnings": warnings},
             headers={"Retry-After": "5"},
         )
-    return envelope.ok({"status": "ok", "checks": checks})
+    return envelope.ok({"status": "ok", "checks": checks, "warnings": warnings})

@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from agora.cli import accounts, audit, erd, keys, mfa, seed
-from agora.cli.runtime import check_database, console, describe_database, settings_or_exit
+from agora.cli.runtime import (
+    check_database,
+    console,
+    describe_database,
+    fail,
+    settings_or_exit,
+)
 from agora.platform.migrations import upgrade
 
 app = typer.Typer(
@@ -49,6 +55,11 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    if reload and settings.is_production:
+        fail(
+            "--reload watches the source tree and restarts on every change; "
+            "it is for development, not production"
+        )
     asyncio.run(check_database(settings))
     # Worker processes inherit this: glibc otherwise keeps one malloc arena per thread
     # that ever hashed a password, and a worker's resident memory never shrinks back.

@@ -15,11 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agora.bootstrap import Container
 from agora.catalog.demo import demo_categories, demo_products
 from agora.catalog.services import CatalogService
-from agora.cli.runtime import console, run_with_container
+from agora.cli.runtime import console, run_with_container, settings_or_exit
 from agora.identity.services import IdentityService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AlreadyExistsError, ValidationError
 from agora.platform.ids import new_id
+from agora.platform.production_guard import DEFAULT_DEMO_PASSWORD
 
 BATCH = 1_000
 DEMO_CUSTOMER_NAME = "Demo Shopper"
@@ -41,8 +42,19 @@ def seed(
     seed_value: Annotated[
         int, typer.Option("--seed", help="Random seed: the same seed, the same catalog")
     ] = 2026,
+    allow_production: Annotated[
+        bool,
+        typer.Option(
+            "--allow-production",
+            help="Seed even with AGORA_ENVIRONMENT=production (load tests, staging)",
+        ),
+    ] = False,
 ) -> None:
     """Load demo data: categories, products and a demo customer."""
+    settings = settings_or_exit()
+    if settings.is_production and not allow_production:
+        console.print("[bold red]error:[/] no demo data in production without --allow-production")
+        raise typer.Exit(1)
 
     async def work(container: Container) -> None:
         settings = container.settings
@@ -95,10 +107,17 @@ async def _load_catalog(catalog: CatalogService, count: int, seed: int, currency
 async def _create_demo_customer(container: Container) -> bool:
     """Create the demo shopper (once); a refused setting is reported, not fatal."""
     settings = container.settings
+    password = settings.demo_customer_password.get_secret_value()
+    if settings.is_production and password == DEFAULT_DEMO_PASSWORD:
+        console.print(
+            "[yellow]warning:[/] the demo customer was not created: its default password "
+            "is public (set AGORA_DEMO_CUSTOMER_PASSWORD to seed it in production)"
+        )
+        return False
     try:
         await container.registry.get(IdentityService).create_user(
             email=settings.demo_customer_email,
-            password=settings.demo_customer_password.get_secret_value(),
+            password=password,
             name=DEMO_CUSTOMER_NAME,
             role=Role.CUSTOMER,
         )

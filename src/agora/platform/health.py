@@ -32,9 +32,17 @@ class CheckResult:
 class HealthChecks:
     timeout_seconds: float = 3.0
     checks: dict[str, Check] = field(default_factory=dict)
+    # Ready, but worth an operator's attention (a development part in production): code -> why.
+    warnings: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, check: Check) -> None:
         self.checks[name] = check
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings[code] = message
+
+    def warnings_out(self) -> list[dict[str, str]]:
+        return [{"code": code, "message": message} for code, message in self.warnings.items()]
 
     async def run(self) -> list[CheckResult]:
         return list(await asyncio.gather(*(self._one(n, c) for n, c in self.checks.items())))

@@ -14,8 +14,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-# Deliberately public: it only signs development tokens; production refuses to start with it.
-DEFAULT_SECRET = "agora-development-secret-change-me-0000000000000000"  # noqa: S105
+from agora.platform.production_guard import (
+    DEFAULT_DEMO_PASSWORD,
+    DEFAULT_MAIL_FROM,
+    DEFAULT_SECRET,
+    TEST_WEBHOOK_SECRET,
+    ProductionSettingsError,
+    refuse_development_defaults,
+)
+
+__all__ = ["DEFAULT_SECRET", "Environment", "Settings", "SettingsError", "load_settings"]
 
 
 class Environment(StrEnum):
@@ -78,16 +86,19 @@ class Settings(BaseSettings):
 
     seed_products: int = Field(200, ge=0, le=1_000_000)
     demo_customer_email: str = "demo@agora.example"
-    demo_customer_password: SecretStr = SecretStr("market-basket-2026")
+    demo_customer_password: SecretStr = SecretStr(DEFAULT_DEMO_PASSWORD)
     currency: str = Field("EUR", pattern="^[A-Z]{3}$")
-    payment_webhook_secret: SecretStr = SecretStr("whsec_agora_test_provider")
+    # The provider that takes payments. Only the built-in test provider exists so far;
+    # production makes the choice explicit (a test provider there is a demo shop).
+    payments_provider: Literal["test"] | None = None
+    payment_webhook_secret: SecretStr = SecretStr(TEST_WEBHOOK_SECRET)
     idempotency_ttl_hours: int = Field(24, ge=1)
 
     # -- accounts: email verification, password reset, mail --
     # Mail goes to an in-process mailbox (readable at /dev/mailbox) outside production and
     # through SMTP in production; production refuses the mailbox, whose mail no one reads.
     mail_backend: Literal["mailbox", "smtp"] | None = None
-    mail_from: str = Field("Agora <no-reply@agora.example>", min_length=3, max_length=254)
+    mail_from: str = Field(DEFAULT_MAIL_FROM, min_length=3, max_length=254)
     mailbox_size: int = Field(100, ge=1, le=10_000)
     smtp_host: str = "localhost"
     smtp_port: int = Field(587, ge=1, le=65535)
@@ -99,9 +110,20 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
     email_verification_ttl_hours: int = Field(24, ge=1, le=720)
     password_reset_ttl_minutes: int = Field(30, ge=5, le=1440)
-    require_verified_email_for_checkout: bool = False
+    # Unset: required in production, not elsewhere (development shops with seeded users).
+    require_verified_email_for_checkout: bool | None = None
     # zxcvbn score (0-4) a new password must reach; 0 turns the estimate into advice only.
     password_min_strength: int = Field(3, ge=0, le=4)
+
+    @property
+    def effective_payments_provider(self) -> Literal["test"]:
+        return self.payments_provider or "test"
+
+    @property
+    def checkout_requires_verified_email(self) -> bool:
+        if self.require_verified_email_for_checkout is not None:
+            return self.require_verified_email_for_checkout
+        return self.is_production
 
     @property
     def effective_mail_backend(self) -> Literal["mailbox", "smtp"]:
@@ -141,7 +163,8 @@ class Settings(BaseSettings):
     # -- multi-factor authentication --
     # When on, staff and admin sessions opened without a second factor keep only what a
     # customer may do (their profile, enrolling MFA) until they log in again with one.
-    mfa_required_for_staff_and_admins: bool = False
+    # Unset: on in production, off elsewhere.
+    mfa_required_for_staff_and_admins: bool | None = None
     mfa_issuer: str = Field("Agora", min_length=1, max_length=64)
     # How long the challenge between the password step and the code step stays valid.
     mfa_challenge_ttl_seconds: int = Field(300, ge=30, le=900)
@@ -207,6 +230,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def staff_and_admins_need_mfa(self) -> bool:
+        if self.mfa_required_for_staff_and_admins is not None:
+            return self.mfa_required_for_staff_and_admins
+        return self.is_production
+
+    @property
     def oidc_enabled(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
 
@@ -247,16 +276,8 @@ class Settings(BaseSettings):
         return level
 
     @model_validator(mode="after")
-    def _production_needs_real_secret(self) -> Settings:
-        if self.environment is Environment.PRODUCTION:
-            secret = self.secret_key.get_secret_value()
-            if secret == DEFAULT_SECRET or len(secret) < 32:
-                raise ValueError(
-                    "AGORA_SECRET_KEY must be set to a random value of at least 32 "
-                    "characters in production"
-                )
-            if "*" in self.cors_origins:
-                raise ValueError("AGORA_CORS_ORIGINS may not be '*' in production")
+    def _production_refuses_development_defaults(self) -> Settings:
+        refuse_development_defaults(self)
         return self
 
     @property
@@ -291,8 +312,12 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = []
+        lines: list[str] = []
         for error in exc.errors():
+            refused = error.get("ctx", {}).get("error")
+            if isinstance(refused, ProductionSettingsError):
+                lines.extend(f"  {name}: {why}" for name, why in refused.refusals)
+                continue
             field = ".".join(str(part) for part in error["loc"]) or "settings"
             name = f"AGORA_{field.upper()}" if error["loc"] else "settings"
             lines.append(f"  {name}: {error['msg']}")

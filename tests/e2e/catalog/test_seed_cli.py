@@ -10,7 +10,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from agora.cli.main import app as cli
+from agora.platform.production_guard import DEFAULT_DEMO_PASSWORD
 from tests.support.accounts import Account
+from tests.support.production import production_env
 
 API = "/api/v1"
 
@@ -70,3 +72,37 @@ async def test_seed_loads_a_served_catalog_once_and_the_demo_customer(
     duplicate = await anyio.to_thread.run_sync(run, "seed", "--products", "5")
     assert duplicate.exit_code == 1
     assert "already loaded" in duplicate.output
+
+
+async def _product_total(client: httpx.AsyncClient, staff: Account) -> int:
+    listed = await client.get(
+        f"{API}/products", params={"include_unpublished": "true"}, headers=staff.headers
+    )
+    total: int = listed.json()["meta"]["pagination"]["total"]
+    return total
+
+
+async def test_production_refuses_to_seed_demo_data_unless_allowed(
+    migrated: str, client: httpx.AsyncClient, staff: Account
+) -> None:
+    email = f"demo-{uuid.uuid4().hex[:8]}@example.com"
+    env = production_env(AGORA_DATABASE_URL=migrated, AGORA_DEMO_CUSTOMER_EMAIL=email)
+    before = await _product_total(client, staff)
+
+    def run(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), env=env)
+
+    refused = await anyio.to_thread.run_sync(run, "seed", "--products", "7", "--seed", "31")
+    assert refused.exit_code == 1
+    assert "--allow-production" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert await _product_total(client, staff) == before
+    login = {"email": email, "password": DEFAULT_DEMO_PASSWORD}
+    assert (await client.post(f"{API}/auth/login", json=login)).status_code == 401
+
+    # Allowed, it seeds the catalog but never the demo customer whose password is public.
+    allowed = await anyio.to_thread.run_sync(run, "seed", "--products", "0", "--allow-production")
+    assert allowed.exit_code == 0, allowed.output
+    assert "demo customer was not created" in allowed.output
+    assert "Demo login" not in allowed.output
+    assert (await client.post(f"{API}/auth/login", json=login)).status_code == 401

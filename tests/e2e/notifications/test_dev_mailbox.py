@@ -13,6 +13,7 @@ from agora.bootstrap import build_container
 from tests.conftest import make_test_settings
 from tests.support.accounts import Account
 from tests.support.mailbox import last_mail
+from tests.support.production import PRODUCTION
 
 pytestmark = pytest.mark.anyio
 AppClient = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -55,7 +56,7 @@ async def test_the_mailbox_lists_messages_with_their_links(
 
 
 async def test_production_has_no_mailbox(app_client: AppClient) -> None:
-    async with app_client(environment="production", secret_key="p" * 48) as production:
+    async with app_client(**PRODUCTION) as production:
         for path in ("/dev/mailbox", "/dev/mailbox.json"):
             response = await production.get(path)
             assert response.status_code == 404, path

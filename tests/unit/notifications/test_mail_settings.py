@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agora.platform.settings import SettingsError, load_settings
-
-PRODUCTION = {"environment": "production", "secret_key": "p" * 48}
+from tests.support.production import PRODUCTION
 
 
 def test_outside_production_mail_goes_to_the_mailbox() -> None:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from agora.platform.settings import DEFAULT_SECRET, SettingsError, load_settings
+from tests.support.production import PRODUCTION
 
 
 def test_defaults_need_no_configuration() -> None:
@@ -37,9 +38,9 @@ def test_unknown_database_scheme_is_refused() -> None:
 
 def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(SettingsError) as caught:
-        load_settings(environment="production", secret_key=DEFAULT_SECRET)
+        load_settings(**{**PRODUCTION, "secret_key": DEFAULT_SECRET})
     assert "AGORA_SECRET_KEY" in str(caught.value)
-    ok = load_settings(environment="production", secret_key="x" * 40)
+    ok = load_settings(**{**PRODUCTION, "secret_key": "x" * 40})
     assert ok.is_production
 
 
@@ -64,11 +65,9 @@ def test_cli_reports_a_bad_setting_without_a_traceback() -> None:
 
 
 def test_rate_limits_are_strict_in_production_and_roomy_elsewhere() -> None:
-    production = load_settings(environment="production", secret_key="x" * 40)
+    production = load_settings(**PRODUCTION)
     assert (production.auth_rate_limit, production.api_rate_limit) == (30, 1200)
     development = load_settings(environment="development")
     assert (development.auth_rate_limit, development.api_rate_limit) == (600, 120_000)
-    tuned = load_settings(
-        environment="production", secret_key="x" * 40, rate_limit_auth_per_minute=5
-    )
+    tuned = load_settings(**{**PRODUCTION, "rate_limit_auth_per_minute": 5})
     assert tuned.auth_rate_limit == 5
