@@ -454,7 +454,8 @@ def _wire_catalog(c: Container) -> None:
     """Catalog: categories, products, search, stock.
 
     Ordering reserves stock with ``SqlStockLedger(connection)`` on its own unit of
-    work's connection and reads prices through ``CatalogService.products_for_sale``.
+    work's connection and reads prices through ``CatalogService.products_for_sale`` (and
+    ``products_by_id``, for carts that still hold products no longer for sale).
     """
     from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
     from agora.catalog.services import CatalogService
@@ -467,7 +468,10 @@ def _wire_catalog(c: Container) -> None:
         return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
 
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(CatalogService, CatalogService(catalog_unit_of_work, audit))
+    c.registry.provide(
+        CatalogService,
+        CatalogService(catalog_unit_of_work, audit, currency=c.settings.currency),
+    )
 
 
 def _wire_payments(c: Container) -> None:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agora.platform.money import ISO_4217_CURRENCIES
+
 # Deliberately public: it only signs development tokens; production refuses to start with it.
 DEFAULT_SECRET = "agora-development-secret-change-me-0000000000000000"  # noqa: S105
 
@@ -245,6 +247,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    # -- the shop's currency (AGORA_CURRENCY) --
+    # Every price, cart and order is in this one currency until several are modelled;
+    # the catalog refuses prices in any other, so it must be a real ISO 4217 currency.
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217_currency(cls, value: str) -> str:
+        if value not in ISO_4217_CURRENCIES:
+            raise ValueError("must be an active ISO 4217 currency code such as EUR or USD")
+        return value
 
     @model_validator(mode="after")
     def _production_needs_real_secret(self) -> Settings:
