@@ -496,7 +496,8 @@ def _wire_ordering(c: Container) -> None:
     from agora.catalog.adapters.stock import SqlStockLedger
     from agora.catalog.services import CatalogService
     from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
-    from agora.ordering.services import CartService, OrderService
+    from agora.ordering.carts import CartService
+    from agora.ordering.services import OrderService
     from agora.payments.services import PaymentService
     from agora.platform.audit import AuditTrail
 
@@ -518,7 +519,12 @@ def _wire_ordering(c: Container) -> None:
     c.registry.provide(
         OrderService,
         OrderService(
-            uow, catalog, payments, audit, verified_email_required_by=verified_email_required_by
+            uow,
+            catalog,
+            payments,
+            audit,
+            verified_email_required_by=verified_email_required_by,
+            currency=c.settings.currency,
         ),
     )
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from agora.api.idempotency import run_idempotently
+from agora.ordering.carts import CartService
 from agora.ordering.domain import OrderStatus
 from agora.ordering.ports import OrderFilter
 from agora.ordering.schemas import (
@@ -24,7 +25,7 @@ from agora.ordering.schemas import (
     cart_out,
     order_out,
 )
-from agora.ordering.services import CartService, OrderService
+from agora.ordering.services import OrderService
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, Page, use
 from agora.platform.http.schemas import Envelope, error_responses
@@ -57,7 +58,8 @@ TRANSITION_ERRORS = error_responses(401, 403, 404, 409, 422)
     responses=error_responses(401),
 )
 async def view_cart(carts: Carts, principal: CurrentPrincipal) -> Response:
-    """Products no longer for sale are left out (and out of checkout) until they return."""
+    """Always readable: lines that cannot be bought now carry an ``issue`` and are left
+    out of the total; checkout refuses the cart until they are fixed (409 CART_NOT_READY)."""
     return envelope.ok(cart_out(await carts.view(principal)))
 
 
