@@ -32,6 +32,10 @@ class FakeProduct:
     stock: int
     for_sale: bool = True
 
+    @property
+    def is_visible(self) -> bool:
+        return self.for_sale
+
 
 def make_product(stock: int = 10, amount: int = 1999, currency: str = "EUR") -> FakeProduct:
     product_id = new_id()
@@ -68,6 +72,9 @@ class FakeCatalog:
     async def products_for_sale(self, ids: Collection[UUID]) -> Mapping[UUID, FakeProduct]:
         products = self._store.products
         return {i: products[i] for i in ids if i in products and products[i].for_sale}
+
+    async def products_by_id(self, ids: Collection[UUID]) -> Mapping[UUID, FakeProduct]:
+        return {i: self._store.products[i] for i in ids if i in self._store.products}
 
 
 class FakeStockLedger:

@@ -459,7 +459,8 @@ def _wire_catalog(c: Container) -> None:
     """Catalog: categories, products, search, stock.
 
     Ordering reserves stock with ``SqlStockLedger(connection)`` on its own unit of
-    work's connection and reads prices through ``CatalogService.products_for_sale``.
+    work's connection and reads prices through ``CatalogService.products_for_sale`` (and
+    ``products_by_id``, for carts that still hold products no longer for sale).
     """
     from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
     from agora.catalog.services import CatalogService
@@ -472,7 +473,10 @@ def _wire_catalog(c: Container) -> None:
         return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
 
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(CatalogService, CatalogService(catalog_unit_of_work, audit))
+    c.registry.provide(
+        CatalogService,
+        CatalogService(catalog_unit_of_work, audit, currency=c.settings.currency),
+    )
 
 
 def _wire_payments(c: Container) -> None:
@@ -498,7 +502,8 @@ def _wire_ordering(c: Container) -> None:
     from agora.catalog.adapters.stock import SqlStockLedger
     from agora.catalog.services import CatalogService
     from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
-    from agora.ordering.services import CartService, OrderService
+    from agora.ordering.carts import CartService
+    from agora.ordering.services import OrderService
     from agora.payments.services import PaymentService
     from agora.platform.audit import AuditTrail
 
@@ -518,7 +523,12 @@ def _wire_ordering(c: Container) -> None:
     c.registry.provide(
         OrderService,
         OrderService(
-            uow, catalog, payments, audit, verified_email_required_by=verified_email_required_by
+            uow,
+            catalog,
+            payments,
+            audit,
+            verified_email_required_by=verified_email_required_by,
+            currency=c.settings.currency,
         ),
     )
 

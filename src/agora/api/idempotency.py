@@ -1,8 +1,15 @@
 """Run a money-moving request once per Idempotency-Key, replaying its first outcome.
 
-It lives at the edge because an outcome is an HTTP response: expected failures (402,
-409, 422) are mapped here exactly as the error handlers map them and stored like
-successes; a server error or a crash releases the key so the client can retry.
+A key stores an outcome only if the request started executing, Stripe's rule: a
+request refused before it changed anything (validation, an empty cart, a product not
+for sale, stock short before any unit was taken, an unverified email) releases the key,
+so the same key works once the client has fixed the cause. The handler says when
+execution starts (``Execution.start``, for checkout: once the order and its stock
+reservation are committed); from then on every outcome below 500 is stored and
+replayed, a declined payment (402) as much as the created order (201). A success is
+always stored. A server error or a crash releases the key so the client can retry; a
+retry while the first attempt still runs is 409 ``REQUEST_IN_PROGRESS``.
+See docs/adr/0024-idempotency-stores-only-executed-requests.md.
 """
 
 from __future__ import annotations
@@ -16,14 +23,26 @@ from agora.platform.errors import DomainError
 from agora.platform.idempotency import SqlIdempotencyStore, StoredResponse
 
 
+class Execution:
+    """Told by the handler when the request starts changing things."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def start(self) -> None:
+        self.started = True
+
+
 async def run_idempotently(
     store: SqlIdempotencyStore,
     scope: str,
     key: str,
     request_hash: str,
-    handler: Callable[[], Awaitable[Response]],
+    handler: Callable[[Execution], Awaitable[Response]],
 ) -> Response:
-    """Run ``handler`` once per key; expected failures are outcomes and are replayed too."""
+    """Run ``handler`` once per key; outcomes after execution started are replayed."""
     stored = await store.claim(scope, key, request_hash)
     if stored is not None:
         return Response(
@@ -32,16 +51,18 @@ async def run_idempotently(
             headers={"Idempotent-Replayed": "true"},
             media_type="application/json",
         )
+    execution = Execution()
     try:
         try:
-            response = await handler()
+            response = await handler(execution)
         except DomainError as exc:
             response = domain_error_response(exc)
     except BaseException:
         await store.release(scope, key)
         raise
-    if response.status_code >= 500:
-        await store.release(scope, key)
+    status = response.status_code
+    if status < 300 or (execution.started and status < 500):
+        await store.complete(scope, key, StoredResponse(status, bytes(response.body)))
     else:
-        await store.complete(scope, key, StoredResponse(response.status_code, bytes(response.body)))
+        await store.release(scope, key)
     return response

@@ -81,9 +81,24 @@ def validate_description(description: str) -> str:
     return description
 
 
-def validate_price(price: Money) -> Money:
+def validate_price(price: Money, shop_currency: str) -> Money:
+    """A price the shop can sell at: not negative, and in the shop's one currency.
+
+    Carts and orders add prices together, so a product in any other currency (even a
+    real one) could never be checked out with the rest; several currencies need
+    exchange rates and per-currency price lists first.
+    """
     if price.amount < 0:
         raise ValidationError("A price cannot be negative.", field="price")
+    # ``shop_currency`` is an active ISO 4217 code (checked when the catalog is built),
+    # so equality also refuses every code that is not one.
+    if price.currency != shop_currency:
+        raise ValidationError(
+            f"Prices are in {shop_currency}, the shop's currency.",
+            field="price.currency",
+            currency=price.currency,
+            allowed=[shop_currency],
+        )
     return price
 
 

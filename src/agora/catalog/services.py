@@ -35,7 +35,7 @@ from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.ids import new_id
-from agora.platform.money import Money
+from agora.platform.money import Money, validate_currency
 
 PRODUCT_FIELDS = frozenset(
     {
@@ -94,7 +94,7 @@ def parse_reference(reference: str | UUID) -> UUID | str:
         return reference
 
 
-def new_product(draft: ProductDraft) -> Product:
+def new_product(draft: ProductDraft, shop_currency: str) -> Product:
     """A validated product from a draft (pure: no storage involved)."""
     name = validate_name(draft.name)
     now = utcnow()
@@ -104,7 +104,7 @@ def new_product(draft: ProductDraft) -> Product:
         slug=slug_or_generated(draft.slug, name),
         name=name,
         description=validate_description(draft.description),
-        price=validate_price(draft.price),
+        price=validate_price(draft.price, shop_currency),
         stock=validate_stock(draft.stock),
         category_id=draft.category_id,
         is_published=draft.is_published,
@@ -127,7 +127,7 @@ def new_category(draft: CategoryDraft) -> Category:
     )
 
 
-def _changed_product(product: Product, changes: Mapping[str, Any]) -> Product:
+def _changed_product(product: Product, changes: Mapping[str, Any], shop_currency: str) -> Product:
     unknown = set(changes) - PRODUCT_FIELDS
     if unknown:
         raise ValidationError("Unknown fields.", fields=sorted(unknown))
@@ -137,7 +137,7 @@ def _changed_product(product: Product, changes: Mapping[str, Any]) -> Product:
         "slug": validate_slug,
         "name": validate_name,
         "description": validate_description,
-        "price": validate_price,
+        "price": lambda price: validate_price(price, shop_currency),
         "stock": validate_stock,
         "attributes": lambda a: validate_attributes(dict(a)),
     }
@@ -151,10 +151,16 @@ def _changed_product(product: Product, changes: Mapping[str, Any]) -> Product:
 
 class CatalogService:
     def __init__(
-        self, unit_of_work: CatalogUnitOfWorkFactory, audit: AuditTrail | None = None
+        self,
+        unit_of_work: CatalogUnitOfWorkFactory,
+        audit: AuditTrail | None = None,
+        *,
+        currency: str,
     ) -> None:
         self._uow = unit_of_work
         self._audit: AuditTrail = audit or NullAuditTrail()
+        # The shop's one currency: every price is in it (``validate_price``).
+        self._currency = validate_currency(currency)
 
     # -- shopper-facing reads -------------------------------------------------------
 
@@ -203,6 +209,15 @@ class CatalogService:
             found = await uow.products.get_many(set(ids))
         return {p.id: p for p in found if p.is_visible}
 
+    async def products_by_id(self, ids: Collection[UUID]) -> dict[UUID, Product]:
+        """Every stored product among ``ids``, unpublished and deleted ones included.
+
+        For carts, which keep showing (and flagging) lines whose product left the shelf.
+        """
+        async with self._uow(read_only=True) as uow:
+            found = await uow.products.get_many(set(ids))
+        return {p.id: p for p in found}
+
     async def has_products(self) -> bool:
         async with self._uow(read_only=True) as uow:
             return await uow.products.exists()
@@ -211,7 +226,7 @@ class CatalogService:
 
     async def create_product(self, principal: Principal, draft: ProductDraft) -> Product:
         principal.require(Permission.CATALOG_WRITE)
-        product = new_product(draft)
+        product = new_product(draft, self._currency)
         async with self._uow() as uow:
             await self._check_category(uow, product.category_id)
             await uow.products.add(product)
@@ -234,7 +249,7 @@ class CatalogService:
         principal.require(Permission.CATALOG_WRITE)
         async with self._uow() as uow:
             product = await self._live(uow, product_id)
-            changed = _changed_product(product, changes)
+            changed = _changed_product(product, changes, self._currency)
             if "category_id" in changes:
                 await self._check_category(uow, changed.category_id)
             saved = await uow.products.update(changed, version)
@@ -326,6 +341,8 @@ class CatalogService:
         100,000-product load does not flood the outbox.
         """
         principal.require(Permission.CATALOG_WRITE)
+        for product in products:
+            validate_price(product.price, self._currency)
         ready = [c if isinstance(c, Category) else new_category(c) for c in categories]
         async with self._uow() as uow:
             await uow.categories.add_many(ready)

@@ -11,7 +11,8 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from agora.api.idempotency import run_idempotently
+from agora.api.idempotency import Execution, run_idempotently
+from agora.ordering.carts import CartService
 from agora.ordering.domain import OrderStatus
 from agora.ordering.ports import OrderFilter
 from agora.ordering.schemas import (
@@ -24,7 +25,7 @@ from agora.ordering.schemas import (
     cart_out,
     order_out,
 )
-from agora.ordering.services import CartService, OrderService
+from agora.ordering.services import OrderService
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, Page, use
 from agora.platform.http.schemas import Envelope, error_responses
@@ -57,7 +58,8 @@ TRANSITION_ERRORS = error_responses(401, 403, 404, 409, 422)
     responses=error_responses(401),
 )
 async def view_cart(carts: Carts, principal: CurrentPrincipal) -> Response:
-    """Products no longer for sale are left out (and out of checkout) until they return."""
+    """Always readable: lines that cannot be bought now carry an ``issue`` and are left
+    out of the total; checkout refuses the cart until they are fixed (409 CART_NOT_READY)."""
     return envelope.ok(cart_out(await carts.view(principal)))
 
 
@@ -127,22 +129,30 @@ async def place_order(
 ) -> Response:
     """Reserve stock, charge, confirm; a declined payment is 402 and changes no stock.
 
-    With ``Idempotency-Key`` the first outcome (success, 402, 409, 422...) is stored and
-    replayed byte for byte for the same key and body; the same key with another body is
-    422 ``IDEMPOTENCY_KEY_REUSED``; while the first is running, 409 ``REQUEST_IN_PROGRESS``.
+    With ``Idempotency-Key``, an outcome is stored only once the request started
+    executing (the order was placed and its stock reserved): the order (201), a declined
+    payment (402) or a cancellation during payment (409) is replayed byte for byte for
+    the same key and body. A request refused before that (422 validation or empty cart,
+    404, 409 out of stock or ``CART_NOT_READY``, 403) stores nothing, so the same key
+    works once the cause is fixed. The same key with another body is 422
+    ``IDEMPOTENCY_KEY_REUSED``; while the first is running, 409 ``REQUEST_IN_PROGRESS``.
     When the shop requires a verified email address, an unverified customer gets 403
     ``EMAIL_NOT_VERIFIED``.
     """
     items = None if body.items is None else [(i.product_id, i.quantity) for i in body.items]
 
-    async def checkout() -> Response:
-        order = await orders.place_order(principal, body.payment_token, items, idempotency_key)
+    async def checkout(execution: Execution | None = None) -> Response:
+        order = await orders.place_order(
+            principal,
+            body.payment_token,
+            items,
+            idempotency_key,
+            on_started=None if execution is None else execution.start,
+        )
         return envelope.ok(order_out(order), status_code=201)
 
     if idempotency_key is None:
         return await checkout()
-    # Checked before the key is claimed, so a 403 is not replayed once the email is verified.
-    await orders.ensure_can_check_out(principal)
     canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     return await run_idempotently(
         store,

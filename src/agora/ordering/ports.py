@@ -19,7 +19,7 @@ from agora.platform.money import Money
 
 
 class ProductView(Protocol):
-    """A product on sale, as the catalog shows it now."""
+    """A product as the catalog shows it now."""
 
     @property
     def id(self) -> UUID: ...
@@ -33,11 +33,19 @@ class ProductView(Protocol):
     def price(self) -> Money: ...
     @property
     def stock(self) -> int: ...
+    @property
+    def is_visible(self) -> bool:
+        """Published and not deleted: on sale to shoppers."""
+        ...
 
 
 class ProductCatalog(Protocol):
     async def products_for_sale(self, ids: Collection[UUID]) -> Mapping[UUID, ProductView]:
         """Published, not deleted products among ``ids``; unknown ids are left out."""
+        ...
+
+    async def products_by_id(self, ids: Collection[UUID]) -> Mapping[UUID, ProductView]:
+        """Every stored product among ``ids``, also unpublished and deleted ones."""
         ...
 
 

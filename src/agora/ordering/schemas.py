@@ -13,7 +13,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from agora.ordering.domain import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY, Order, OrderStatus
-from agora.ordering.services import CartView
+from agora.ordering.pricing import LineIssue, PricedCart
 from agora.platform.http.schemas import MoneyOut
 
 Quantity = Field(ge=MIN_QUANTITY, le=MAX_QUANTITY, description="1 to 99")
@@ -34,18 +34,25 @@ class CartQuantityIn(BaseModel):
 
 class CartItemOut(BaseModel):
     product_id: UUID
-    sku: str
-    name: str
-    unit_price: MoneyOut
+    sku: str | None = Field(description="Null only if the product no longer exists at all.")
+    name: str | None
+    unit_price: MoneyOut | None = Field(description="Null when the product is not for sale.")
     quantity: int
-    line_total: MoneyOut
-    available: bool = Field(description="Whether current stock covers the quantity.")
+    line_total: MoneyOut | None = Field(
+        description="Null when the product is not for sale or the total is out of range."
+    )
+    available: bool = Field(description="Whether the line can be bought now (no issue).")
+    issue: LineIssue | None = Field(
+        description="Why it cannot: unavailable (deleted or unpublished), currency_mismatch, "
+        "amount_out_of_range or out_of_stock. Checkout refuses a cart with issues (409 "
+        "CART_NOT_READY)."
+    )
 
 
 class CartOut(BaseModel):
     items: list[CartItemOut]
-    total: MoneyOut
-    item_count: int
+    total: MoneyOut = Field(description="Over the lines that can be bought.")
+    item_count: int = Field(description="Units in the lines that can be bought.")
 
 
 class OrderItemIn(BaseModel):
@@ -106,19 +113,20 @@ class OrderOut(BaseModel):
     version: int
 
 
-def cart_out(cart: CartView) -> dict[str, Any]:
+def cart_out(cart: PricedCart) -> dict[str, Any]:
     return {
         "items": [
             {
-                "product_id": item.product_id,
-                "sku": item.sku,
-                "name": item.name,
-                "unit_price": item.unit_price.as_dict(),
-                "quantity": item.quantity,
-                "line_total": item.line_total.as_dict(),
-                "available": item.available,
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": None if line.unit_price is None else line.unit_price.as_dict(),
+                "quantity": line.quantity,
+                "line_total": None if line.line_total is None else line.line_total.as_dict(),
+                "available": line.available,
+                "issue": None if line.issue is None else line.issue.value,
             }
-            for item in cart.items
+            for line in cart.items
         ],
         "total": cart.total.as_dict(),
         "item_count": cart.item_count,

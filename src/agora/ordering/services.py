@@ -1,4 +1,6 @@
-"""Ordering use cases: the cart, the checkout saga and moving orders through their life.
+"""Ordering use cases: the checkout saga and moving orders through their life.
+
+(The cart's use cases are in ``agora.ordering.carts``.)
 
 Checkout is a saga of three local transactions, never one spanning the provider call:
 
@@ -17,20 +19,16 @@ cancels never refund or release twice).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from agora.ordering.domain import (
     CHARGED,
-    MAX_QUANTITY,
     UNSHIPPED,
-    Cart,
     EmailNotVerifiedError,
     Order,
     OrderLine,
     OrderStatus,
-    check_quantity,
     merge_lines,
     order_event,
 )
@@ -42,6 +40,7 @@ from agora.ordering.ports import (
     PaymentProcessor,
     ProductCatalog,
 )
+from agora.ordering.pricing import CartNotReadyError, price_cart
 from agora.platform.access import Permission, Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.errors import (
@@ -53,120 +52,10 @@ from agora.platform.errors import (
     ValidationError,
 )
 from agora.platform.logging import get_logger
-from agora.platform.money import Money, total
 
 log = get_logger("agora.ordering")
 
 CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID})
-
-
-@dataclass(frozen=True, slots=True)
-class CartItemView:
-    product_id: UUID
-    sku: str
-    name: str
-    unit_price: Money
-    quantity: int
-    line_total: Money
-    available: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CartView:
-    items: tuple[CartItemView, ...]
-    total: Money
-    item_count: int
-
-
-class CartService:
-    """The customer's cart, priced live from the catalog.
-
-    Lines whose product is no longer for sale (unpublished or deleted) are left out of
-    the view and of checkout; they stay stored and come back if the product does.
-    ``available`` says whether the current stock covers the line's quantity.
-    """
-
-    def __init__(
-        self, uow: OrderingUnitOfWorkFactory, catalog: ProductCatalog, currency: str
-    ) -> None:
-        self._uow = uow
-        self._catalog = catalog
-        self._currency = currency
-
-    async def view(self, principal: Principal) -> CartView:
-        async with self._uow(read_only=True) as uow:
-            cart = await uow.carts.get(principal.user_id)
-        return await self._render(cart)
-
-    async def add_item(self, principal: Principal, product_id: UUID, quantity: int) -> CartView:
-        check_quantity(quantity)
-        await self._require_for_sale(product_id)
-        async with self._uow() as uow:
-            cart = await uow.carts.get(principal.user_id)
-            cart.add(product_id, quantity)  # line-count and quantity rules on what we read
-            added = await uow.carts.add_quantity(
-                principal.user_id, product_id, quantity, MAX_QUANTITY
-            )
-            if added is None:  # a concurrent add got there first; the sum is too big
-                raise ValidationError(
-                    f"A cart line holds at most {MAX_QUANTITY} units.", field="quantity"
-                )
-            await uow.commit()
-        return await self._render(cart.with_quantity(product_id, added or quantity))
-
-    async def set_quantity(self, principal: Principal, product_id: UUID, quantity: int) -> CartView:
-        check_quantity(quantity)
-        async with self._uow() as uow:
-            cart = await uow.carts.get(principal.user_id)
-            if product_id not in cart.lines:
-                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
-            cart = cart.with_quantity(product_id, quantity)
-            await uow.carts.set_quantity(principal.user_id, product_id, quantity)
-            await uow.commit()
-        return await self._render(cart)
-
-    async def remove_item(self, principal: Principal, product_id: UUID) -> CartView:
-        async with self._uow() as uow:
-            if not await uow.carts.remove(principal.user_id, [product_id]):
-                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
-            cart = await uow.carts.get(principal.user_id)
-            await uow.commit()
-        return await self._render(cart)
-
-    async def clear(self, principal: Principal) -> CartView:
-        async with self._uow() as uow:
-            await uow.carts.clear(principal.user_id)
-            await uow.commit()
-        return await self._render(Cart(principal.user_id))
-
-    async def _require_for_sale(self, product_id: UUID) -> None:
-        if product_id not in await self._catalog.products_for_sale([product_id]):
-            raise NotFoundError("This product is not for sale.", product_id=str(product_id))
-
-    async def _render(self, cart: Cart) -> CartView:
-        products = await self._catalog.products_for_sale(list(cart.lines)) if cart.lines else {}
-        items = []
-        for product_id, quantity in cart.lines.items():
-            product = products.get(product_id)
-            if product is None:
-                continue
-            items.append(
-                CartItemView(
-                    product_id=product_id,
-                    sku=product.sku,
-                    name=product.name,
-                    unit_price=product.price,
-                    quantity=quantity,
-                    line_total=product.price * quantity,
-                    available=product.stock >= quantity,
-                )
-            )
-        currency = items[0].unit_price.currency if items else self._currency
-        return CartView(
-            items=tuple(items),
-            total=total([item.line_total for item in items], currency),
-            item_count=sum(item.quantity for item in items),
-        )
 
 
 class OrderService:
@@ -177,8 +66,11 @@ class OrderService:
         payments: PaymentProcessor,
         audit: AuditTrail | None = None,
         verified_email_required_by: CustomerAccounts | None = None,
+        *,
+        currency: str,
     ) -> None:
         self._uow = uow
+        self._currency = currency  # the shop's: every order is in it
         self._catalog = catalog
         self._payments = payments
         self._audit: AuditTrail = audit or NullAuditTrail()
@@ -193,11 +85,15 @@ class OrderService:
         payment_token: str,
         items: Sequence[tuple[UUID, int]] | None = None,
         idempotency_key: str | None = None,
+        on_started: Callable[[], None] | None = None,
     ) -> Order:
         """Turn ``items`` (or, when None, the cart) into a paid order, or compensate.
 
         ``idempotency_key`` is the client's key, already claimed by the edge; the
         provider is called with a key derived from the order, which is unique anyway.
+        ``on_started`` is called once the order and its stock reservation are committed:
+        from then on the request has changed something and every outcome (paid,
+        declined, cancelled meanwhile) is final. A failure before it changed nothing.
         """
         await self.ensure_can_check_out(principal)
         self._payments.check_token(payment_token)
@@ -207,6 +103,8 @@ class OrderService:
         lines = merge_lines(items)
 
         order = await self._reserve_and_place(principal.user_id, lines, idempotency_key)
+        if on_started is not None:
+            on_started()
         try:
             outcome = await self._payments.charge(
                 order.id, order.customer_id, order.total, payment_token, f"order:{order.id}"
@@ -231,12 +129,16 @@ class OrderService:
             raise EmailNotVerifiedError()
 
     async def _cart_lines(self, customer_id: UUID) -> list[tuple[UUID, int]]:
+        """The cart's lines, or ``CartNotReadyError`` naming those that cannot be bought."""
         async with self._uow(read_only=True) as uow:
             cart = await uow.carts.get(customer_id)
         if cart.is_empty:
             return []
         for_sale = await self._catalog.products_for_sale(list(cart.lines))
-        return [(pid, qty) for pid, qty in cart.lines.items() if pid in for_sale]
+        priced = price_cart(cart.lines, for_sale, self._currency)
+        if priced.issues:
+            raise CartNotReadyError.of(priced)
+        return list(cart.lines.items())
 
     async def _reserve_and_place(
         self, customer_id: UUID, lines: dict[UUID, int], idempotency_key: str | None
@@ -256,6 +158,15 @@ class OrderService:
                 product = for_sale.get(product_id)
                 if product is None:
                     raise NotFoundError("This product is not for sale.", product_id=str(product_id))
+                if product.price.currency != self._currency:
+                    raise ValidationError(
+                        f"This product is priced in {product.price.currency}, not in the "
+                        f"shop's currency {self._currency}.",
+                        field="items",
+                        product_id=str(product_id),
+                        currency=product.price.currency,
+                        allowed=[self._currency],
+                    )
                 snapshot.append(
                     OrderLine(
                         product_id, product.sku, product.name, product.price, lines[product_id]

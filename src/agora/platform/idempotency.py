@@ -1,8 +1,10 @@
 """Idempotency keys for writes that move money.
 
-The first request with a key claims it and its response is stored; a retry with the
-same key and body replays that response byte for byte; the same key with another body
-is refused; a retry while the first is still running gets 409. Keys are scoped per
+The first request with a key claims it; once it completes, its response is stored (or
+the claim released, when the request was refused before it started executing: see
+``agora.api.idempotency``); a retry with the same key and body replays a stored
+response byte for byte; the same key with another body is refused; a retry while the
+first is still running gets 409. Keys are scoped per
 actor, so two customers can never collide, and expire after a configurable TTL.
 """
 

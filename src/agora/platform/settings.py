@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from agora.platform.money import ISO_4217_CURRENCIES
 from agora.platform.production_guard import (
     DEFAULT_DEMO_PASSWORD,
     DEFAULT_MAIL_FROM,
@@ -274,6 +275,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    # -- the shop's currency (AGORA_CURRENCY) --
+    # Every price, cart and order is in this one currency until several are modelled;
+    # the catalog refuses prices in any other, so it must be a real ISO 4217 currency.
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217_currency(cls, value: str) -> str:
+        if value not in ISO_4217_CURRENCIES:
+            raise ValueError("must be an active ISO 4217 currency code such as EUR or USD")
+        return value
 
     @model_validator(mode="after")
     def _production_refuses_development_defaults(self) -> Settings:

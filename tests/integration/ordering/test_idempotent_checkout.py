@@ -1,4 +1,8 @@
-"""The checkout route's idempotency wrapper, against the real key store."""
+"""The checkout route's idempotency wrapper, against the real key store.
+
+An outcome is stored only once the request started executing (Stripe's rule); a
+failure before that, or any server error, leaves the key free for a retry.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ import uuid
 import pytest
 from starlette.responses import Response
 
-from agora.api.idempotency import run_idempotently
+from agora.api.idempotency import Execution, run_idempotently
 from agora.bootstrap import Container
-from agora.platform.errors import OutOfStockError
+from agora.platform.errors import OutOfStockError, PaymentDeclinedError, ValidationError
 from agora.platform.idempotency import SqlIdempotencyStore
 
 
@@ -18,10 +22,15 @@ def store(container: Container) -> SqlIdempotencyStore:
     return container.registry.get(SqlIdempotencyStore)
 
 
-async def test_unexpected_failure_releases_the_key(store: SqlIdempotencyStore) -> None:
-    scope, key = f"orders:{uuid.uuid4()}", "k"
+def new_scope() -> str:
+    return f"orders:{uuid.uuid4()}"
 
-    async def broken() -> Response:
+
+async def test_unexpected_failure_releases_the_key(store: SqlIdempotencyStore) -> None:
+    scope, key = new_scope(), "k"
+
+    async def broken(execution: Execution) -> Response:
+        execution.start()
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
@@ -29,26 +38,49 @@ async def test_unexpected_failure_releases_the_key(store: SqlIdempotencyStore) -
     assert await store.claim(scope, key, "h") is None  # free to retry
 
 
-async def test_expected_failure_is_stored_and_replayed(store: SqlIdempotencyStore) -> None:
-    scope, key = f"orders:{uuid.uuid4()}", "k"
+async def test_failure_after_execution_started_is_stored_and_replayed(
+    store: SqlIdempotencyStore,
+) -> None:
+    scope, key = new_scope(), "k"
     calls = 0
 
-    async def sold_out() -> Response:
+    async def declined(execution: Execution) -> Response:
         nonlocal calls
         calls += 1
-        raise OutOfStockError(product_id="p")
+        execution.start()
+        raise PaymentDeclinedError(reason="card_declined")
 
-    first = await run_idempotently(store, scope, key, "h", sold_out)
-    again = await run_idempotently(store, scope, key, "h", sold_out)
-    assert first.status_code == again.status_code == 409
+    first = await run_idempotently(store, scope, key, "h", declined)
+    again = await run_idempotently(store, scope, key, "h", declined)
+    assert first.status_code == again.status_code == 402
     assert bytes(again.body) == bytes(first.body)
+    assert again.headers["idempotent-replayed"] == "true"
     assert calls == 1
 
 
-async def test_server_error_response_releases_the_key(store: SqlIdempotencyStore) -> None:
-    scope, key = f"orders:{uuid.uuid4()}", "k"
+@pytest.mark.parametrize(
+    ("refusal", "status"),
+    [(ValidationError("An order needs at least one item."), 422), (OutOfStockError(), 409)],
+)
+async def test_failure_before_execution_is_not_stored(
+    store: SqlIdempotencyStore, refusal: Exception, status: int
+) -> None:
+    scope, key = new_scope(), "k"
 
-    async def unavailable() -> Response:
+    async def refused(execution: Execution) -> Response:
+        raise refusal
+
+    first = await run_idempotently(store, scope, key, "h", refused)
+    assert first.status_code == status
+    assert "idempotent-replayed" not in first.headers
+    assert await store.claim(scope, key, "h") is None  # released: the key is unused
+
+
+async def test_server_error_response_releases_the_key(store: SqlIdempotencyStore) -> None:
+    scope, key = new_scope(), "k"
+
+    async def unavailable(execution: Execution) -> Response:
+        execution.start()
         return Response(b"{}", 503)
 
     assert (await run_idempotently(store, scope, key, "h", unavailable)).status_code == 503

@@ -21,7 +21,8 @@ from agora.catalog.domain import ProductFilter
 from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft
 from agora.identity.ports import UserFilter
 from agora.identity.services import ApiKeyService, UserAdministration
-from agora.ordering.services import CartService, OrderService
+from agora.ordering.carts import CartService
+from agora.ordering.services import OrderService
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.errors import NotFoundError, PermissionDeniedError
 from agora.platform.ids import new_id

@@ -90,15 +90,15 @@ def test_attributes_are_flat_scalars_or_lists_of_scalars() -> None:
 
 def test_a_new_product_is_validated_and_gets_a_slug_and_version_one() -> None:
     product = new_product(
-        ProductDraft(sku="LAMP-1", name=" Desk Lamp ", price=Money(4999, "EUR"), stock=3)
+        ProductDraft(sku="LAMP-1", name=" Desk Lamp ", price=Money(4999, "EUR"), stock=3), "EUR"
     )
     assert (product.name, product.slug, product.version) == ("Desk Lamp", "desk-lamp", 1)
     assert product.in_stock
     assert not product.is_visible  # drafts start unpublished
     with pytest.raises(ValidationError):
-        new_product(ProductDraft(sku="X", name="X", price=Money(-1, "EUR")))
+        new_product(ProductDraft(sku="X", name="X", price=Money(-1, "EUR")), "EUR")
     with pytest.raises(ValidationError):
-        new_product(ProductDraft(sku="X", name="X", price=Money(1, "EUR"), stock=-5))
+        new_product(ProductDraft(sku="X", name="X", price=Money(1, "EUR"), stock=-5), "EUR")
 
 
 def test_relevance_is_the_default_only_when_there_is_a_query() -> None:

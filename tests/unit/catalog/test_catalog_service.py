@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agora.catalog.domain import ProductFilter
-from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft
+from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft, new_product
 from agora.platform.access import Principal, Role
 from agora.platform.errors import (
     AlreadyExistsError,
@@ -32,7 +32,7 @@ def store() -> CatalogStore:
 
 @pytest.fixture
 def catalog(store: CatalogStore) -> CatalogService:
-    return CatalogService(lambda *, read_only=False: FakeCatalogUnitOfWork(store))
+    return CatalogService(lambda *, read_only=False: FakeCatalogUnitOfWork(store), currency="EUR")
 
 
 def draft(**overrides: object) -> ProductDraft:
@@ -153,3 +153,28 @@ async def test_categories_in_use_cannot_be_deleted_and_cannot_form_cycles(
     tree = await catalog.category_tree()
     assert [n.category.slug for n in tree] == ["home"]
     assert [n.category.slug for n in tree[0].children] == ["kitchen"]
+
+
+async def test_prices_are_only_in_the_shops_currency_however_products_arrive(
+    catalog: CatalogService, store: CatalogStore
+) -> None:
+    for currency in ("USD", "XYZ"):
+        with pytest.raises(ValidationError) as caught:
+            await catalog.create_product(STAFF, draft(price=Money(100, currency)))
+        assert caught.value.details["allowed"] == ["EUR"]
+    assert store.products == {}
+    product = await catalog.create_product(STAFF, draft())
+    with pytest.raises(ValidationError):
+        await catalog.update_product(STAFF, product.id, 1, {"price": Money(100, "USD")})
+    assert store.products[product.id].price == Money(4999, "EUR")
+    foreign = new_product(ProductDraft(sku="IMP-1", name="Imported", price=Money(1, "USD")), "USD")
+    with pytest.raises(ValidationError):  # seeding and imports obey the same rule
+        await catalog.import_catalog(STAFF, [], [foreign])
+    assert foreign.id not in store.products
+
+
+def test_a_catalog_needs_a_real_shop_currency() -> None:
+    with pytest.raises(ValidationError):
+        CatalogService(
+            lambda *, read_only=False: FakeCatalogUnitOfWork(CatalogStore()), currency="XYZ"
+        )

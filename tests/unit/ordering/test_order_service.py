@@ -8,9 +8,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from agora.ordering.carts import CartService
 from agora.ordering.domain import OrderStatus
 from agora.ordering.ports import OrderFilter
-from agora.ordering.services import CartService, OrderService
+from agora.ordering.pricing import LineIssue
+from agora.ordering.services import OrderService
 from agora.payments.adapters.test_cards import TestCardGateway
 from agora.payments.domain import PaymentResult, PaymentStatus
 from agora.payments.services import PaymentService
@@ -45,7 +47,7 @@ class World:
         self.payments = PaymentService(
             payments_uow_factory(self.payments_store), TestCardGateway("secret")
         )
-        self.orders = OrderService(uow, catalog, self.payments)
+        self.orders = OrderService(uow, catalog, self.payments, currency="EUR")
         self.carts = CartService(uow, catalog, "EUR")
         self.customer = Principal.for_user(uuid4(), Role.CUSTOMER)
         self.staff = Principal.for_user(uuid4(), Role.STAFF)
@@ -230,18 +232,23 @@ async def test_customer_list_is_limited_to_their_orders_even_with_a_filter(world
     assert everyone == 2
 
 
-async def test_cart_prices_live_and_drops_products_no_longer_for_sale(world: World) -> None:
+async def test_cart_prices_live_and_flags_lines_that_cannot_be_bought(world: World) -> None:
     from dataclasses import replace
 
     a, b = world.product(amount=500), world.product(amount=700, stock=1)
     await world.carts.add_item(world.customer, a.id, 2)
     view = await world.carts.add_item(world.customer, b.id, 3)
-    assert view.total.amount == 2 * 500 + 3 * 700
-    assert view.item_count == 5
-    assert [item.available for item in view.items] == [True, False]
+    assert view.total.amount == 2 * 500  # b's 3 units are not in stock: not in the total
+    assert view.item_count == 2
+    assert [line.issue for line in view.items] == [None, LineIssue.OUT_OF_STOCK]
     world.store.products[b.id] = replace(b, for_sale=False)
     view = await world.carts.view(world.customer)
-    assert [item.product_id for item in view.items] == [a.id]
+    assert [(line.product_id, line.issue) for line in view.items] == [
+        (a.id, None),
+        (b.id, LineIssue.UNAVAILABLE),
+    ]
+    assert view.items[1].unit_price is None
+    assert view.items[1].name == b.name
 
 
 async def test_cart_refuses_unknown_products_and_quantities_out_of_range(world: World) -> None:
@@ -282,7 +289,9 @@ class CancelDuringCharge:
 async def test_order_cancelled_while_being_paid_is_refunded(world: World) -> None:
     product = world.product()
     processor = CancelDuringCharge(world)
-    orders = OrderService(ordering_uow_factory(world.store), FakeCatalog(world.store), processor)
+    orders = OrderService(
+        ordering_uow_factory(world.store), FakeCatalog(world.store), processor, currency="EUR"
+    )
     processor.orders = orders
     with pytest.raises(ConflictError):
         await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
@@ -312,7 +321,7 @@ class StaleCatalog(FakeCatalog):
 
 
 def with_catalog(world: World, catalog: FakeCatalog) -> OrderService:
-    return OrderService(ordering_uow_factory(world.store), catalog, world.payments)
+    return OrderService(ordering_uow_factory(world.store), catalog, world.payments, currency="EUR")
 
 
 async def test_a_price_change_during_checkout_is_retried_with_the_new_price(

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agora.platform.errors import ValidationError
-from agora.platform.money import MAX_AMOUNT, Money, total
+from agora.platform.money import MAX_AMOUNT, Money, total, validate_currency
 
 amounts = st.integers(min_value=0, max_value=10**9)
 
@@ -44,3 +44,11 @@ def test_total_is_the_sum_of_amounts(values: list[int]) -> None:
 def test_multiplication_is_repeated_addition(amount: int, quantity: int) -> None:
     repeated = total([Money(amount, "EUR")] * quantity, "EUR")
     assert Money(amount, "EUR") * quantity == repeated
+
+
+def test_only_active_iso_4217_codes_are_currencies() -> None:
+    for code in ("EUR", "USD", "JPY", "CHF", "XCG", "ZWG"):
+        assert validate_currency(code) == code
+    for code in ("XYZ", "ABC", "XXX", "XTS", "XAU", "HRK", "ZWL", "eur", "EURO", ""):
+        with pytest.raises(ValidationError):
+            validate_currency(code)

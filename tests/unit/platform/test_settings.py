@@ -71,3 +71,11 @@ def test_rate_limits_are_strict_in_production_and_roomy_elsewhere() -> None:
     assert (development.auth_rate_limit, development.api_rate_limit) == (600, 120_000)
     tuned = load_settings(**{**PRODUCTION, "rate_limit_auth_per_minute": 5})
     assert tuned.auth_rate_limit == 5
+
+
+@pytest.mark.parametrize("code", ["XYZ", "XTS", "HRK"])
+def test_the_shop_currency_must_be_an_active_iso_4217_code(code: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(currency=code)
+    assert "AGORA_CURRENCY" in str(caught.value)
+    assert load_settings(currency="USD").currency == "USD"

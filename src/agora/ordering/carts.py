@@ -1,0 +1,120 @@
+"""Cart use cases: the customer's cart, priced live from the catalog.
+
+Every command that grows the cart prices the cart it would leave behind before its
+unit of work commits, so a refused command (a quantity whose total passes the largest
+amount, a product in another currency) changes nothing. Reading never fails on what
+happened to the catalog since: lines that cannot be bought are shown with their issue
+(see ``agora.ordering.pricing``) and left out of the total.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from agora.ordering.domain import MAX_QUANTITY, Cart, check_quantity
+from agora.ordering.ports import OrderingUnitOfWorkFactory, ProductCatalog, ProductView
+from agora.ordering.pricing import LineIssue, PricedCart, price_cart
+from agora.platform.access import Principal
+from agora.platform.errors import NotFoundError, ValidationError
+from agora.platform.money import MAX_AMOUNT
+
+
+class CartService:
+    def __init__(
+        self, uow: OrderingUnitOfWorkFactory, catalog: ProductCatalog, currency: str
+    ) -> None:
+        self._uow = uow
+        self._catalog = catalog
+        self._currency = currency
+
+    async def view(self, principal: Principal) -> PricedCart:
+        async with self._uow(read_only=True) as uow:
+            cart = await uow.carts.get(principal.user_id)
+        return await self._price(cart)
+
+    async def add_item(self, principal: Principal, product_id: UUID, quantity: int) -> PricedCart:
+        check_quantity(quantity)
+        async with self._uow() as uow:
+            cart = await uow.carts.get(principal.user_id)
+            cart.add(product_id, quantity)  # line-count and quantity rules on what we read
+            products = await self._catalog.products_by_id([*cart.lines, product_id])
+            self._require_sellable(product_id, products.get(product_id))
+            added = await uow.carts.add_quantity(
+                principal.user_id, product_id, quantity, MAX_QUANTITY
+            )
+            if added is None:  # a concurrent add got there first; the sum is too big
+                raise ValidationError(
+                    f"A cart line holds at most {MAX_QUANTITY} units.", field="quantity"
+                )
+            priced = price_cart(
+                cart.with_quantity(product_id, added).lines, products, self._currency
+            )
+            self._refuse_out_of_range(priced)
+            await uow.commit()
+        return priced
+
+    async def set_quantity(
+        self, principal: Principal, product_id: UUID, quantity: int
+    ) -> PricedCart:
+        check_quantity(quantity)
+        async with self._uow() as uow:
+            cart = await uow.carts.get(principal.user_id)
+            if product_id not in cart.lines:
+                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
+            grows = quantity > cart.lines[product_id]
+            cart = cart.with_quantity(product_id, quantity)
+            products = await self._catalog.products_by_id(list(cart.lines))
+            priced = price_cart(cart.lines, products, self._currency)
+            if grows:  # lowering a quantity is always allowed: it can only mend a cart
+                self._refuse_out_of_range(priced)
+            await uow.carts.set_quantity(principal.user_id, product_id, quantity)
+            await uow.commit()
+        return priced
+
+    async def remove_item(self, principal: Principal, product_id: UUID) -> PricedCart:
+        # Removing and clearing only shrink the cart: pricing what is left cannot be
+        # refused, so it happens after the commit, outside the write transaction.
+        async with self._uow() as uow:
+            if not await uow.carts.remove(principal.user_id, [product_id]):
+                raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
+            cart = await uow.carts.get(principal.user_id)
+            await uow.commit()
+        return await self._price(cart)
+
+    async def clear(self, principal: Principal) -> PricedCart:
+        async with self._uow() as uow:
+            await uow.carts.clear(principal.user_id)
+            await uow.commit()
+        return await self._price(Cart(principal.user_id))
+
+    def _require_sellable(self, product_id: UUID, product: ProductView | None) -> None:
+        if product is None or not product.is_visible:
+            raise NotFoundError("This product is not for sale.", product_id=str(product_id))
+        if product.price.currency != self._currency:
+            raise ValidationError(
+                f"This product is priced in {product.price.currency}, not in the shop's "
+                f"currency {self._currency}; it cannot be added to a cart.",
+                field="product_id",
+                product_id=str(product_id),
+                currency=product.price.currency,
+                allowed=[self._currency],
+            )
+
+    @staticmethod
+    def _refuse_out_of_range(priced: PricedCart) -> None:
+        if priced.has(LineIssue.AMOUNT_OUT_OF_RANGE):
+            raise ValidationError(
+                "Money amount is out of range: with this quantity the cart's total would "
+                f"pass the largest amount a cart can hold ({MAX_AMOUNT} minor units).",
+                field="quantity",
+                max_amount=MAX_AMOUNT,
+                lines=[
+                    str(line.product_id)
+                    for line in priced.items
+                    if line.issue is LineIssue.AMOUNT_OUT_OF_RANGE
+                ],
+            )
+
+    async def _price(self, cart: Cart) -> PricedCart:
+        products = await self._catalog.products_by_id(list(cart.lines)) if cart.lines else {}
+        return price_cart(cart.lines, products, self._currency)
