@@ -670,11 +670,6 @@ class ApiKeyLimitError(ConflictError):
     default_message = "You have as many API keys as allowed; revoke one you no longer use."
 
 
-class SessionRequiredError(PermissionDeniedError):
-    code = "SESSION_REQUIRED"
-    default_message = "API keys cannot manage API keys; sign in to do this."
-
-
 @dataclass(frozen=True, slots=True)
 class _CachedKey:
     principal: Principal
@@ -748,7 +743,8 @@ class ApiKeyService:
         expires_at: datetime | None = None,
     ) -> tuple[ApiKey, str]:
         """The stored key and the key itself, which is never available again."""
-        _require_session(principal)
+        # A leaked key must not mint longer-lived or broader keys for itself.
+        principal.require_session()
         name = clean_name(name)
         wanted = frozenset(scopes)
         now = utcnow()
@@ -803,13 +799,13 @@ class ApiKeyService:
         raise ConflictError("Could not create a unique API key; try again.")
 
     async def list(self, principal: Principal) -> list[ApiKey]:
-        _require_session(principal)
+        principal.require_session()
         async with self.uow(read_only=True) as uow:
             return await uow.api_keys.list_for_user(principal.user_id)
 
     async def revoke(self, principal: Principal, key_id: UUID) -> None:
         """Revoke one of the caller's keys; another user's key is as absent as a missing one."""
-        _require_session(principal)
+        principal.require_session()
         async with self.uow() as uow:
             revoked = await uow.api_keys.revoke(key_id, principal.user_id, utcnow())
             if revoked is None:
@@ -823,12 +819,6 @@ class ApiKeyService:
             target_id=str(key_id),
             details={"prefix": revoked.prefix, "name": revoked.name},
         )
-
-
-def _require_session(principal: Principal) -> None:
-    # A leaked key must not be able to mint longer-lived or broader keys for itself.
-    if principal.api_key_id is not None:
-        raise SessionRequiredError()
 
 
 class ApiKeyAuthenticator:
