@@ -28,6 +28,7 @@ from agora.platform.settings import Settings
 
 if TYPE_CHECKING:
     from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.current_access import CurrentAccess
     from agora.identity.ports import LoginThrottle
     from agora.identity.revocation import RevokedSessions
     from agora.identity.services import IdentityService
@@ -194,6 +195,7 @@ def _wire_identity(c: Container) -> None:
     tokens, revocations = _wire_signing_keys_and_revocations(c)
     throttle, fingerprint_key = _login_throttle(c)
     service = IdentityService(
+        access=_current_access(c),
         uow=partial(SqlIdentityUnitOfWork, c.engine),
         hasher=Argon2PasswordHasher(
             memory_kib=s.password_hash_memory_kib,
@@ -284,6 +286,7 @@ def _wire_access(c: Container) -> None:
     from functools import partial
 
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.current_access import CurrentRoleAuthenticator
     from agora.identity.services import (
         ApiKeyAuthenticator,
         ApiKeyService,
@@ -301,15 +304,33 @@ def _wire_access(c: Container) -> None:
     identity = c.registry.get(IdentityService)
     c.registry.provide(
         UserAdministration,
-        UserAdministration(uow, verified, audit, revocations=identity.revocations),
+        UserAdministration(
+            uow, verified, audit, revocations=identity.revocations, access=identity.access
+        ),
     )
     c.registry.provide(
         ApiKeyService, ApiKeyService(uow, verified, c.settings.api_keys_per_user, audit)
     )
     tokens = c.registry.get(Authenticator)  # type: ignore[type-abstract]
+    credentials = CredentialAuthenticator(ApiKeyAuthenticator(uow, verified), tokens)
+    assert identity.access is not None
     c.registry.provide(
         Authenticator,  # type: ignore[type-abstract]
-        CredentialAuthenticator(ApiKeyAuthenticator(uow, verified), tokens),
+        CurrentRoleAuthenticator(credentials, identity.access),
+    )
+
+
+def _current_access(c: Container) -> CurrentAccess:
+    """Privileged credentials checked against the account's current role and activation,
+    which every process re-reads at the revocation poll interval (ADR 0025)."""
+    from agora.identity.adapters.sql_access import SqlAccountAccess
+    from agora.identity.current_access import CurrentAccess
+
+    s = c.settings
+    return CurrentAccess(
+        SqlAccountAccess(c.engine),
+        poll_interval=s.session_revocation_poll_seconds,
+        forget_after=float(s.access_token_ttl_seconds),
     )
 
 
@@ -450,6 +471,7 @@ def _wire_sessions(c: Container, identity: IdentityService) -> None:
         csrf_key=csrf_key,
         audit=identity.audit,
         mfa_required_roles=_roles_requiring_mfa(c.settings),
+        access=identity.access,
     )
     c.registry.provide(SessionService, sessions)
     c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]

@@ -6,7 +6,12 @@ Choices worth knowing:
   read: signing keys (``signing_keys``, private halves encrypted) and revoked sessions
   are held in memory by every process and re-read every few seconds. Logout, session
   revocation, reuse detection and deactivation stop a session's access tokens within
-  ``session_revocation_poll_seconds``. A role change shows up at the next refresh.
+  ``session_revocation_poll_seconds``. Credentials of staff and admins are also
+  checked against the account's current role and activation (``current_access``): a
+  demotion or deactivation reaches them within the same interval (at once in the
+  process that made it); a promotion shows up at the next refresh.
+- Account security (password, MFA, sessions, API keys) needs a signed-in session: an
+  API key gets ``403 SESSION_REQUIRED`` there.
   Keys rotate with ``agora keys rotate``; ``/.well-known/jwks.json`` publishes them.
 - Refresh tokens are opaque, stored as SHA-256, single use and rotated on every
   refresh; a session ends after ``session_idle_ttl_hours`` unused and at the latest

@@ -38,11 +38,18 @@ from agora.identity.services import (
 )
 from agora.platform.access import Role
 from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, Page, use
+from agora.platform.http.dependencies import (
+    CurrentPrincipal,
+    Page,
+    account_security_router,
+    use,
+)
 from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+# What changes how the account signs in needs a signed-in session (never an API key).
+account = account_security_router()
 Identity = Annotated[IdentityService, Depends(use(IdentityService))]
 Accounts = Annotated[AccountService, Depends(use(AccountService))]
 
@@ -205,7 +212,7 @@ async def update_user(
 
 # -- API keys ----------------------------------------------------------------------------
 
-api_keys_router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+api_keys_router = account_security_router(prefix="/api-keys", tags=["api-keys"])
 ApiKeys = Annotated[ApiKeyService, Depends(use(ApiKeyService))]
 
 
@@ -324,7 +331,7 @@ async def confirm_password_reset(
     return Response(status_code=204)
 
 
-@router.post(
+@account.post(
     "/password",
     status_code=204,
     response_class=Response,
@@ -342,3 +349,6 @@ async def change_password(
     user = await accounts.change_password(principal, body.current_password, body.new_password)
     background.add_task(accounts.notify_password_changed, user.id)
     return Response(status_code=204)
+
+
+router.include_router(account)

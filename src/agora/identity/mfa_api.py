@@ -17,16 +17,18 @@ from agora.identity.mfa_schemas import (
 )
 from agora.identity.schemas import TokenPairOut
 from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, use
+from agora.platform.http.dependencies import CurrentPrincipal, account_security_router, use
 from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+# Enrolling, confirming and disabling need a signed-in session (never an API key).
+account = account_security_router()
 Mfa = Annotated[MfaService, Depends(use(MfaService))]
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-@router.get(
+@account.get(
     "/mfa",
     response_model=Envelope[MfaStatusOut],
     responses=error_responses(401),
@@ -36,7 +38,7 @@ async def mfa_status(principal: CurrentPrincipal, mfa: Mfa) -> Response:
     return envelope.ok(MfaStatusOut.of(await mfa.status(principal)))
 
 
-@router.post(
+@account.post(
     "/mfa/totp/enroll",
     response_model=Envelope[TotpEnrollmentOut],
     responses=error_responses(401, 409),
@@ -52,7 +54,7 @@ async def enroll_totp(principal: CurrentPrincipal, mfa: Mfa) -> Response:
     return envelope.ok(TotpEnrollmentOut.of(enrollment), headers=_NO_STORE)
 
 
-@router.post(
+@account.post(
     "/mfa/totp/confirm",
     response_model=Envelope[RecoveryCodesOut],
     responses=error_responses(400, 401, 409, 422),
@@ -67,7 +69,7 @@ async def confirm_totp(body: MfaCodeIn, principal: CurrentPrincipal, mfa: Mfa) -
     return envelope.ok({"recovery_codes": codes}, headers=_NO_STORE)
 
 
-@router.post(
+@account.post(
     "/mfa/totp/disable",
     status_code=204,
     response_class=Response,
@@ -100,3 +102,6 @@ async def login_mfa(body: MfaLoginIn, mfa: Mfa) -> Response:
     user_agent, ip = current_client()
     pair = await mfa.complete_login(body.mfa_token, body.code, user_agent, ip)
     return envelope.ok(TokenPairOut.of(pair), headers=_NO_STORE)
+
+
+router.include_router(account)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
 
+from agora.identity.current_access import AccountAccess, CurrentAccess
 from agora.identity.domain import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
@@ -122,6 +123,8 @@ class IdentityService:
     revocations: RevokedSessions = field(
         default_factory=lambda: RevokedSessions(token_ttl=timedelta(hours=1), poll_interval=5)
     )
+    # Role and activation changes made here reach this process's authenticators at once.
+    access: CurrentAccess | None = None
 
     @property
     def lifetime(self) -> SessionLifetime:
@@ -165,7 +168,8 @@ class IdentityService:
             return await uow.users.get_by_email(normalise_email(email))
 
     async def set_role(self, email: str, role: Role) -> User:
-        """Change a user's role (operators and admins); takes effect at the next refresh."""
+        """Change a user's role (operators): a demotion reaches running processes within
+        their access poll interval, a promotion shows at the next refresh."""
         email = normalise_email(email)
         async with self.uow() as uow:
             user = await uow.users.get_by_email(email)
@@ -178,6 +182,7 @@ class IdentityService:
                 user = changed
             await uow.commit()
         if previous is not role:
+            self._changed_access(user)
             await self.audit.record(
                 "users.role_changed",
                 target_type="user",
@@ -199,9 +204,14 @@ class IdentityService:
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             await uow.api_keys.revoke_all_for_user(user.id, now)
             await uow.commit()
+        self._changed_access(changed)
         await self.revocations.poll()
         await self.audit.record("users.deactivated", target_type="user", target_id=str(user.id))
         return changed
+
+    def _changed_access(self, user: User) -> None:
+        if self.access is not None:
+            self.access.record(AccountAccess.of(user))
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -522,6 +532,8 @@ class UserAdministration:
     audit: AuditTrail = field(default_factory=NullAuditTrail)
     # Re-read after a deactivation, so the user's access tokens stop here at once.
     revocations: RevokedSessions | None = None
+    # Told of every change, so the user's credentials carry the new access here at once.
+    access: CurrentAccess | None = None
 
     async def list_users(
         self, principal: Principal, where: UserFilter, *, offset: int, limit: int
@@ -549,8 +561,9 @@ class UserAdministration:
     ) -> User:
         """Change a user's role and/or activation; deactivation ends every session and key.
 
-        A new role reaches the user's sessions at their next refresh (access tokens carry
-        the role) and their API keys at once.
+        A demotion or deactivation reaches the user's privileged credentials at once in
+        this process and within the access poll interval elsewhere (``CurrentAccess``);
+        a promotion shows at the next refresh (access tokens carry the role).
         """
         principal.require(Permission.USERS_MANAGE)
         removes_an_admin = (role is not None and role is not Role.ADMIN) or is_active is False
@@ -588,6 +601,8 @@ class UserAdministration:
             await self._refused(principal, user_id, role, is_active, "last_admin")
             raise LastAdminError()
         self.keys.forget_owner(user.id)
+        if self.access is not None:
+            self.access.record(AccountAccess.of(changed))
         if self.revocations is not None and user.is_active and not changed.is_active:
             await self.revocations.poll()
         await self._record_changes(principal, user, changed, keys_revoked)
@@ -670,11 +685,6 @@ class ApiKeyLimitError(ConflictError):
     default_message = "You have as many API keys as allowed; revoke one you no longer use."
 
 
-class SessionRequiredError(PermissionDeniedError):
-    code = "SESSION_REQUIRED"
-    default_message = "API keys cannot manage API keys; sign in to do this."
-
-
 @dataclass(frozen=True, slots=True)
 class _CachedKey:
     principal: Principal
@@ -748,7 +758,8 @@ class ApiKeyService:
         expires_at: datetime | None = None,
     ) -> tuple[ApiKey, str]:
         """The stored key and the key itself, which is never available again."""
-        _require_session(principal)
+        # A leaked key must not mint longer-lived or broader keys for itself.
+        principal.require_session()
         name = clean_name(name)
         wanted = frozenset(scopes)
         now = utcnow()
@@ -803,13 +814,13 @@ class ApiKeyService:
         raise ConflictError("Could not create a unique API key; try again.")
 
     async def list(self, principal: Principal) -> list[ApiKey]:
-        _require_session(principal)
+        principal.require_session()
         async with self.uow(read_only=True) as uow:
             return await uow.api_keys.list_for_user(principal.user_id)
 
     async def revoke(self, principal: Principal, key_id: UUID) -> None:
         """Revoke one of the caller's keys; another user's key is as absent as a missing one."""
-        _require_session(principal)
+        principal.require_session()
         async with self.uow() as uow:
             revoked = await uow.api_keys.revoke(key_id, principal.user_id, utcnow())
             if revoked is None:
@@ -823,12 +834,6 @@ class ApiKeyService:
             target_id=str(key_id),
             details={"prefix": revoked.prefix, "name": revoked.name},
         )
-
-
-def _require_session(principal: Principal) -> None:
-    # A leaked key must not be able to mint longer-lived or broader keys for itself.
-    if principal.api_key_id is not None:
-        raise SessionRequiredError()
 
 
 class ApiKeyAuthenticator:

@@ -21,12 +21,14 @@ from agora.identity.sessions import SessionService
 from agora.platform.clock import utcnow
 from agora.platform.cookie_sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, use
+from agora.platform.http.dependencies import CurrentPrincipal, account_security_router, use
 from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 well_known = APIRouter(tags=["auth"])
+# Listing and ending sessions need a signed-in session (never an API key).
+account = account_security_router()
 Identity = Annotated[IdentityService, Depends(use(IdentityService))]
 Sessions = Annotated[SessionService, Depends(use(SessionService))]
 Keys = Annotated[SigningKeyService, Depends(use(SigningKeyService))]
@@ -52,7 +54,7 @@ def _clear_session_cookies(response: Response) -> None:
 # -- my sessions ---------------------------------------------------------------------
 
 
-@router.get(
+@account.get(
     "/sessions",
     response_model=Envelope[list[SessionOut]],
     responses=error_responses(401),
@@ -68,7 +70,7 @@ async def list_sessions(principal: CurrentPrincipal, sessions: Sessions) -> Resp
     )
 
 
-@router.delete(
+@account.delete(
     "/sessions/{session_id}",
     status_code=204,
     response_class=Response,
@@ -87,7 +89,7 @@ async def revoke_session(
     return response
 
 
-@router.post(
+@account.post(
     "/logout-all",
     status_code=204,
     response_class=Response,
@@ -189,3 +191,6 @@ async def jwks(keys: Keys) -> Response:
         media_type="application/json",
         headers={"Cache-Control": f"public, max-age={keys.jwks_max_age}"},
     )
+
+
+router.include_router(account)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from agora.identity.current_access import CurrentAccess
 from agora.identity.domain import (
     CsrfFailedError,
     RefreshToken,
@@ -40,8 +41,9 @@ from agora.platform.ids import new_id
 
 # A cookie session's last use is written at most this often (not on every request).
 TOUCH_INTERVAL = timedelta(seconds=60)
-# How long a process trusts what it read about a cookie: a role change or an idle
-# expiry shows after at most this long; revocations show at once (revoked sessions).
+# How long a process trusts what it read about a cookie: an idle expiry (or a promotion)
+# shows after at most this long; revocations show at once (revoked sessions), and a
+# demotion or deactivation within the access poll interval (``CurrentAccess``).
 COOKIE_RECHECK_SECONDS = 30.0
 COOKIE_CACHE_SIZE = 10_000
 MAX_COOKIE_LENGTH = 200
@@ -77,6 +79,8 @@ class SessionService:
     # Roles that act without permissions unless the session was opened with a second
     # factor (the same rule ``TokenAuthenticator`` applies to bearer tokens).
     mfa_required_roles: frozenset[Role] = frozenset()
+    # Narrows privileged cookie sessions to the account's current role and activation.
+    access: CurrentAccess | None = None
     _cookies: dict[str, _KnownCookie] = field(default_factory=dict, init=False, repr=False)
 
     # -- my sessions ------------------------------------------------------------------
@@ -202,7 +206,9 @@ class SessionService:
             (csrf_token or "").encode(), self.csrf_token_for(cookie).encode()
         ):
             raise CsrfFailedError()
-        return known.principal
+        if self.access is None:
+            return known.principal
+        return await self.access.check(known.principal)  # None: deactivated meanwhile
 
     async def end_cookie_session(self, cookie: str | None, csrf_token: str | None) -> None:
         """Log out the cookie's session; a cookie naming no live session is ignored."""

@@ -7,12 +7,17 @@ only pass the principal along. ``docs/security.md`` documents the same table.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
-from agora.platform.errors import AuthenticationError, MfaRequiredError, PermissionDeniedError
+from agora.platform.errors import (
+    AuthenticationError,
+    MfaRequiredError,
+    PermissionDeniedError,
+    SessionRequiredError,
+)
 
 
 class Role(StrEnum):
@@ -81,6 +86,22 @@ class Principal:
         return cls(
             user_id, role, None, frozenset(scopes) & PERMISSIONS[role], api_key_id=api_key_id
         )
+
+    def limited_to(self, role: Role) -> Principal:
+        """This principal when the account's role is now ``role``: never more than either.
+
+        A demoted account's credentials lose what the new role lacks; a promotion adds
+        nothing to a credential issued before it (it shows at the next sign-in or refresh).
+        """
+        if PERMISSIONS[self.role] <= PERMISSIONS[role]:
+            return self
+        return replace(self, role=role, permissions=self.permissions & PERMISSIONS[role])
+
+    def require_session(self) -> None:
+        """Refuse unless the actor signed in (a bearer token or a cookie session): account
+        security is never in reach of an API key."""
+        if self.api_key_id is not None or self.session_id is None:
+            raise SessionRequiredError()
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

@@ -9,7 +9,8 @@ each; nothing below the edge knows about HTTP status codes::
     │   └── IdempotencyKeyReusedError IDEMPOTENCY_KEY_REUSED
     ├── AuthenticationError          UNAUTHENTICATED
     ├── PermissionDeniedError        FORBIDDEN
-    │   └── MfaRequiredError         MFA_REQUIRED
+    │   ├── MfaRequiredError         MFA_REQUIRED
+    │   └── SessionRequiredError     SESSION_REQUIRED
     ├── NotFoundError                NOT_FOUND
     ├── ConflictError                CONFLICT
     │   ├── AlreadyExistsError       ALREADY_EXISTS
@@ -74,6 +75,20 @@ class MfaRequiredError(PermissionDeniedError):
     default_message = (
         "Your role requires multi-factor authentication. Enroll an authenticator app "
         "(POST /api/v1/auth/mfa/totp/enroll, then /confirm) and log in again with a code."
+    )
+
+
+class SessionRequiredError(PermissionDeniedError):
+    """The action changes how the account signs in, and the caller used an API key.
+
+    Account security (password, second factor, sessions, API keys) needs a session opened
+    by signing in, so a leaked integration key cannot lock its owner out.
+    """
+
+    code = "SESSION_REQUIRED"
+    default_message = (
+        "API keys cannot change how the account signs in (password, MFA, sessions, API "
+        "keys); sign in to do this."
     )
 
 

@@ -169,3 +169,44 @@ def test_dropping_a_leaked_key_refuses_its_tokens_within_the_refresh_interval(
     assert _profile_status(pair.first, token) == 200
     jwks = httpx.get(f"{pair.first.base_url}/.well-known/jwks.json", timeout=30).json()
     assert leaked_kid not in {k["kid"] for k in jwks["keys"]}
+
+
+def test_a_demotion_in_one_process_reaches_the_staff_token_in_the_other(pair: Pair) -> None:
+    admin_email = f"served-admin-{uuid.uuid4().hex[:12]}@example.com"
+    created = agora(
+        "create-admin", "--email", admin_email, "--password", PASSWORD, env=pair.first.env
+    )
+    assert created.returncode == 0, created.stderr
+    admin = {"Authorization": f"Bearer {_login(pair.first, admin_email)['access_token']}"}
+    user_id = httpx.get(
+        f"{pair.first.base_url}/api/v1/auth/profile",
+        headers={"Authorization": f"Bearer {_sign_up(pair.first)['access_token']}"},
+        timeout=30,
+    ).json()["data"]
+    promoted = httpx.patch(
+        f"{pair.first.base_url}/api/v1/users/{user_id['id']}",
+        json={"role": "staff"},
+        headers=admin,
+        timeout=30,
+    )
+    assert promoted.status_code == 200, promoted.text
+    staff_token = _login(pair.first, user_id["email"])["access_token"]
+
+    def staff_route(served: Served) -> int:
+        return httpx.get(
+            f"{served.base_url}/api/v1/products?include_unpublished=true",
+            headers={"Authorization": f"Bearer {staff_token}"},
+            timeout=30,
+        ).status_code
+
+    assert staff_route(pair.second) == 200
+    demoted = httpx.patch(
+        f"{pair.first.base_url}/api/v1/users/{user_id['id']}",
+        json={"role": "customer"},
+        headers=admin,
+        timeout=30,
+    )
+    assert demoted.status_code == 200, demoted.text
+    assert staff_route(pair.first) == 403  # at once, here
+    _eventually(lambda: staff_route(pair.second) == 403, within=5)
+    assert _profile_status(pair.second, staff_token) == 200  # still a customer there

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agora.platform.access import Authenticator, Principal
@@ -21,6 +21,7 @@ from agora.platform.cookie_sessions import (
     CookieAuthenticator,
 )
 from agora.platform.errors import AuthenticationError
+from agora.platform.http.schemas import error_responses
 from agora.platform.registry import ServiceRegistry
 
 T = TypeVar("T")
@@ -92,6 +93,23 @@ async def required_principal(
 
 CurrentPrincipal = Annotated[Principal, Depends(required_principal)]
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+async def signed_in_principal(principal: CurrentPrincipal) -> Principal:
+    """The principal, provided it signed in: an API key is ``403 SESSION_REQUIRED``."""
+    principal.require_session()
+    return principal
+
+
+def account_security_router(**options: Any) -> APIRouter:
+    """A router whose every route changes or reveals how an account signs in (password,
+    second factor, sessions, API keys): none of them is in reach of an API key.
+
+    The rule sits on the router, so a route added to it cannot forget it.
+    """
+    dependencies = [Depends(signed_in_principal), *options.pop("dependencies", ())]
+    responses = {**error_responses(401, 403), **options.pop("responses", {})}
+    return APIRouter(dependencies=dependencies, responses=responses, **options)
 
 
 @dataclass(frozen=True, slots=True)
