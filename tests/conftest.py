@@ -14,6 +14,7 @@ import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,6 +45,21 @@ async def _admin_execute(server_url: str, statement: str) -> None:
         await conn.close()
 
 
+@contextmanager
+def postgres_database(server: str, prefix: str = "agora_test") -> Iterator[str]:
+    """A fresh database named ``<prefix>_<random>`` on ``server``, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
+    except OSError as exc:  # unreachable server: fail loudly, never skip
+        pytest.exit(f"PostgreSQL at AGORA_TEST_DATABASE_URL is unreachable: {exc}", returncode=3)
+    url = make_url(server).set(drivername="postgresql+asyncpg", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = os.environ.get("AGORA_TEST_DATABASE_URL")
@@ -51,14 +67,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         path: Path = tmp_path_factory.mktemp("db") / "agora-test.db"
         yield f"sqlite+aiosqlite:///{path}"
         return
-    name = f"agora_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_admin_execute(server, f'CREATE DATABASE "{name}"'))
-    except OSError as exc:  # unreachable server: fail loudly, never skip
-        pytest.exit(f"PostgreSQL at AGORA_TEST_DATABASE_URL is unreachable: {exc}", returncode=3)
-    url = make_url(server).set(drivername="postgresql+asyncpg", database=name)
-    yield url.render_as_string(hide_password=False)
-    asyncio.run(_admin_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with postgres_database(server) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

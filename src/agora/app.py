@@ -36,9 +36,11 @@ DESCRIPTION = """
 Agora's REST API. Every response uses one envelope:
 `{"success": true, "data": ..., "meta": {"request_id", "timestamp", "version"}}` or
 `{"success": false, "errors": {"code", "message", "details"}, "meta": {...}}`.
-Money is `{"amount": <integer minor units>, "currency": "EUR"}`; identifiers are UUIDs;
-timestamps are UTC ISO 8601. Authenticate with `Authorization: Bearer <access_token>`,
-or with an API key as `Authorization: Bearer agora_...` or `X-API-Key: agora_...`.
+Money is `{"amount": <integer minor units>, "currency": "EUR"}`; identifiers are UUIDs
+(a malformed `{..._id}` in a path is a 422; `{reference}` takes an id or a slug, and
+anything that is neither is a 404); timestamps are UTC ISO 8601. Authenticate with
+`Authorization: Bearer <access_token>`, or with an API key as
+`Authorization: Bearer agora_...` or `X-API-Key: agora_...`.
 """
 
 

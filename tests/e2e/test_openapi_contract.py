@@ -2,11 +2,15 @@
 
 Schemathesis generates requests from ``/openapi.json`` (valid and invalid ones) and
 checks each response against the same document. It runs as an admin, so staff and
-admin operations are exercised too, against a served platform with demo data.
+admin operations are exercised too, against a served platform with demo data, on the
+database the suite runs on (PostgreSQL refuses text and integers SQLite takes).
+``fuzz_hooks`` mixes in what the generators rarely produce: integers past 32 and 64 bits,
+NUL and control characters, lone surrogates, path segments that are not UTF-8.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,17 +20,29 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import postgres_database
 from tests.e2e.served import Served, agora, base_env, serve
 
 ADMIN = ("fuzz-admin@agora.example", "lantern-orchard-harbour-2026")
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def served_with_admin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def contract_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = os.environ.get("AGORA_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('contract-db') / 'contract.db'}"
+        return
+    with postgres_database(server, "agora_contract") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def served_with_admin(
+    tmp_path_factory: pytest.TempPathFactory, contract_database: str
+) -> Iterator[Served]:
     workdir = tmp_path_factory.mktemp("contract")
-    env = base_env(
-        f"sqlite+aiosqlite:///{workdir / 'contract.db'}", AGORA_RATE_LIMIT_ENABLED="false"
-    )
+    env = base_env(contract_database, AGORA_RATE_LIMIT_ENABLED="false")
     for command in (
         ("migrate",),
         ("seed", "--products", "30"),
@@ -73,8 +89,18 @@ def _schemathesis(base: str, token: str, cwd: Path, *selection: str) -> str:
             "2",
             "--phases",
             "examples,coverage,fuzzing",
+            # Stated, not left to defaults: NUL bytes and any UTF-8 text in strings.
+            "--generation-allow-x00",
+            "true",
+            "--generation-codec",
+            "utf-8",
             "--no-color",
         ],
+        env={
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": "tests.e2e.fuzz_hooks",
+            "PYTHONPATH": str(REPOSITORY),
+        },
         capture_output=True,
         text=True,
         timeout=600,
@@ -82,7 +108,9 @@ def _schemathesis(base: str, token: str, cwd: Path, *selection: str) -> str:
         cwd=cwd,
     )
     summary = result.stdout[-4000:]
-    assert result.returncode == 0, summary
+    # On failure show the failing requests (with their reproducing curl commands) first.
+    failures = result.stdout[result.stdout.find("FAILURES") :][:8000]
+    assert result.returncode == 0, failures + summary
     assert "generated" in summary, summary
     assert " 0 passed" not in summary, summary
     return summary

@@ -111,7 +111,12 @@ def _database_unavailable(exc: Exception) -> bool:
     return False
 
 
-async def _on_unexpected(_request: Request, exc: Exception) -> Response:
+def unexpected_error_response(exc: Exception) -> Response:
+    """The answer to an exception nothing else mapped: a 503 for a database outage, else 500.
+
+    Logged here, once, with the request ID bound by the middleware; the client only ever
+    sees a generic message, never the exception or a trace.
+    """
     if _database_unavailable(exc):
         log.warning("database_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
         return envelope.error(
@@ -133,4 +138,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
-    app.add_exception_handler(Exception, _on_unexpected)
+    # Nothing is registered for ``Exception``: Starlette would answer it outside every
+    # middleware, without the request ID or the security headers. The request-context
+    # middleware answers it instead, through ``unexpected_error_response``.

@@ -2,6 +2,12 @@
 
 Written against raw ASGI rather than ``BaseHTTPMiddleware``: it runs on every request
 and the plain form costs a few microseconds instead of tens.
+
+It is the outermost layer that knows the request, so it also answers every error the
+application lets through (a 500, the 503 of a database outage) itself: inside the
+request context, with the request ID and the security headers like any other answer.
+Text no column can store (a NUL, a lone surrogate, bytes that are not UTF-8) in the
+path, the query, a header or a JSON or form body is refused here with a 422.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agora.platform.http import envelope
+from agora.api.errors import unexpected_error_response
+from agora.platform.http import envelope, unstorable_text
 from agora.platform.logging import get_logger
 from agora.platform.request_context import enter_request, leave_request
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _JSON_TYPES = ("application/json", "application/merge-patch+json")
+_FORM_TYPE = "application/x-www-form-urlencoded"
 log = get_logger("agora.access")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
@@ -95,27 +103,18 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            rejection = self._reject(scope, headers)
-            if rejection is not None:
-                status_code, code, message_text = rejection
-                await _send_error(send_wrapper, status_code, code, message_text)
-                return
-            received = 0
-
-            async def receive_wrapper() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
-                        raise BodyTooLargeError
-                return message
-
             try:
-                await self.app(scope, receive_wrapper, send_wrapper)
+                await self._dispatch(scope, headers, receive, send_wrapper)
             except BodyTooLargeError:
                 if not response_started:
                     await _send_error(send_wrapper, *self._too_large())
+            except Exception as exc:
+                answer = unexpected_error_response(exc)  # logs it, with the request ID
+                if response_started:
+                    # Past the first byte the answer cannot change: the server must cut the
+                    # connection so the client sees a broken response, not a short one.
+                    raise
+                await answer(scope, receive, send_wrapper)
         finally:
             if self.access_log:
                 route = scope.get("route")
@@ -130,6 +129,48 @@ class RequestContextMiddleware:
                 )
             structlog.contextvars.unbind_contextvars("request_id")
             leave_request(context)
+
+    async def _dispatch(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        """Refuse what the edge refuses, check the body's text, then run the application."""
+        rejection = self._reject(scope, headers)
+        if rejection is not None:
+            await _send_error(send, *rejection)
+            return
+        place = _unstorable_place(scope)
+        if place is not None:
+            await _send_unstorable(send, place)
+            return
+        bounded = self._bounded(receive)
+        body_kind = _inspected_body(scope, headers)
+        if body_kind is None:
+            await self.app(scope, bounded, send)
+            return
+        body = await _read_body(bounded)
+        if body_kind == "json":
+            place = unstorable_text.in_json(body)
+        else:
+            place = unstorable_text.in_form(body, "form")
+        if place is not None:
+            await _send_unstorable(send, place)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    def _bounded(self, receive: Receive) -> Receive:
+        """``receive`` that raises ``BodyTooLargeError`` once the body passes the limit."""
+        received = 0
+
+        async def bounded() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        return bounded
 
     def _too_large(self) -> tuple[int, str, str]:
         return (
@@ -157,12 +198,72 @@ class RequestContextMiddleware:
         return None
 
 
+def _unstorable_place(scope: Scope) -> str | None:
+    return (
+        unstorable_text.in_path(scope.get("raw_path"), scope["path"])
+        or unstorable_text.in_form(scope.get("query_string", b""), "query")
+        or unstorable_text.in_headers(scope["headers"])
+    )
+
+
+def _inspected_body(scope: Scope, headers: dict[str, str]) -> str | None:
+    """``"json"`` or ``"form"`` for a body whose text is checked before the app sees it."""
+    if scope["method"] not in _BODY_METHODS:
+        return None
+    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type in _JSON_TYPES:
+        return "json"
+    return "form" if content_type == _FORM_TYPE else None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole body (already bounded by ``receive``'s size limit)."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away; the app will see the disconnect itself
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the buffered body over once, then defers to the server."""
+    pending = True
+
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _send_unstorable(send: Any, place: str) -> None:
+    fields = [
+        {
+            "field": place,
+            "message": "Text must be UTF-8 without NUL characters or lone surrogates.",
+            "type": "text_unstorable",
+        }
+    ]
+    await _send_error(
+        send, 422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields}
+    )
+
+
 def _headers(scope: Scope) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-async def _send_error(send: Any, status: int, code: str, message: str) -> None:
-    body = envelope.error_body(code, message)
+async def _send_error(
+    send: Any, status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> None:
+    body = envelope.error_body(code, message, details)
     await send(
         {
             "type": "http.response.start",

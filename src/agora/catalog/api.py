@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
 from agora.catalog.domain import ProductFilter, ProductSort
@@ -30,7 +30,9 @@ from agora.platform.money import MAX_AMOUNT
 
 router = APIRouter()
 Catalog = Annotated[CatalogService, Depends(use(CatalogService))]
-Reference = Annotated[str, "an id or a slug"]
+# The identifier rule: a ``{..._id}`` segment is a UUID, and a malformed one is a 422; an
+# ``{reference}`` segment takes an id or a slug, so anything that is neither is a 404.
+Reference = Annotated[str, Path(description="The id (a UUID) or the slug.")]
 IncludeUnpublished = Annotated[
     bool,
     Query(description="Staff only: also show unpublished products."),
@@ -93,6 +95,10 @@ async def get_product(
     principal: OptionalPrincipal,
     include_unpublished: IncludeUnpublished = False,
 ) -> Response:
+    """The product with this id or slug; anything that is neither (a malformed id too) is a 404.
+
+    Routes that take only an id (``/products/{product_id}``) answer a malformed one with 422.
+    """
     product = await catalog.get_product(
         principal, reference[:200], include_unpublished=include_unpublished
     )
@@ -217,6 +223,10 @@ async def list_categories(
     responses=error_responses(404),
 )
 async def get_category(reference: Reference, catalog: Catalog) -> Response:
+    """The category with this id or slug; anything that is neither (a malformed id too) is a 404.
+
+    Routes that take only an id (``/categories/{category_id}``) answer a malformed one with 422.
+    """
     return envelope.ok(category_out(await catalog.get_category(reference[:200])))
 
 

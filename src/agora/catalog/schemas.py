@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agora.catalog.domain import Category, CategoryNode, Product
+from agora.catalog.domain import MAX_STOCK, Category, CategoryNode, Product
+from agora.platform.http.bounds import Int32, Version
 from agora.platform.http.schemas import MoneyIn, MoneyOut
 
 
@@ -26,7 +27,7 @@ class ProductCreate(BaseModel):
     )
     description: str = Field(default="", max_length=10_000)
     price: MoneyIn
-    stock: int = Field(default=0, ge=0, le=1_000_000_000)
+    stock: Int32 = Field(default=0, ge=0, le=MAX_STOCK)
     category_id: UUID | None = None
     is_published: bool = False
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=50)
@@ -37,7 +38,7 @@ class ProductUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: Version
     sku: str | None = Field(default=None, min_length=1, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(
@@ -45,8 +46,8 @@ class ProductUpdate(BaseModel):
     )
     description: str | None = Field(default=None, max_length=10_000)
     price: MoneyIn | None = None
-    stock: int | None = Field(
-        default=None, ge=0, le=1_000_000_000, description="Absolute stock-take."
+    stock: Int32 | None = Field(
+        default=None, ge=0, le=MAX_STOCK, description="Absolute stock-take."
     )
     category_id: UUID | None = None
     is_published: bool | None = None
@@ -63,7 +64,7 @@ class ProductUpdate(BaseModel):
 class StockAdjustment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000, description="Units to add (or remove).")
+    delta: Int32 = Field(ge=-MAX_STOCK, le=MAX_STOCK, description="Units to add (or remove).")
     reason: str = Field(min_length=1, max_length=200, examples=["stock-take correction"])
 
 
@@ -121,7 +122,7 @@ class CategoryCreate(BaseModel):
 class CategoryUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: int = Field(ge=1)
+    version: Version
     name: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(
         default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

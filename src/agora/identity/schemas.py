@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from agora.identity.domain import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, ApiKey, TokenPair, User
 from agora.identity.password_policy import MAX_LENGTH
 from agora.platform.access import Permission, Role
+from agora.platform.http.bounds import Version
 
 # Bodies are bounded here; the service applies the real rules (email syntax, policy)
 # so that API, CLI and seed share one set of messages.
@@ -49,9 +50,7 @@ class ProfileUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH * 2)
-    version: int | None = Field(
-        default=None, ge=1, description="The version last read; a stale one is a 409."
-    )
+    version: Version | None = None
 
 
 class UserOut(BaseModel):
@@ -133,9 +132,7 @@ class UserAccessUpdate(BaseModel):
     is_active: bool | None = Field(
         default=None, description="false deactivates (ending every session and API key)."
     )
-    version: int | None = Field(
-        default=None, ge=1, description="The version last read; a stale one is a 409."
-    )
+    version: Version | None = None
 
 
 # -- API keys -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agora.ordering.domain import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY, Order, OrderStatus
 from agora.ordering.pricing import LineIssue, PricedCart
+from agora.platform.http.bounds import Int32
 from agora.platform.http.schemas import MoneyOut
 
 Quantity = Field(ge=MIN_QUANTITY, le=MAX_QUANTITY, description="1 to 99")
@@ -23,13 +24,13 @@ class CartItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: UUID
-    quantity: int = Quantity
+    quantity: Int32 = Quantity
 
 
 class CartQuantityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int = Quantity
+    quantity: Int32 = Quantity
 
 
 class CartItemOut(BaseModel):
@@ -59,7 +60,7 @@ class OrderItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: UUID
-    quantity: int = Quantity
+    quantity: Int32 = Quantity
 
 
 class OrderCreate(BaseModel):

@@ -353,7 +353,7 @@ async def test_two_admins_removing_each_other_at_once_leave_one(
 
         responses = await asyncio.gather(remove(first, second), remove(second, first))
         statuses = sorted(r.status_code for r in responses)
-        assert statuses == [200, 409], [r.text for r in responses]
+        assert statuses == [200, 409], [r.text[:400] for r in responses if r.status_code != 200]
         refused = next(r for r in responses if r.status_code == 409)
         assert refused.json()["errors"]["code"] == "LAST_ADMIN"
 

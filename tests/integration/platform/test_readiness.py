@@ -72,6 +72,11 @@ async def test_unreachable_database_is_a_503_not_a_crash(migrated: str) -> None:
         assert listing.status_code == 503
         assert listing.json()["errors"]["details"] == {"dependency": "database"}
         assert listing.headers["retry-after"] == "5"
+        # An outage answer is still one of ours: request ID and security headers included.
+        assert listing.json()["meta"]["request_id"] == listing.headers["x-request-id"]
+        assert listing.headers["x-content-type-options"] == "nosniff"
+        assert listing.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in listing.headers["content-security-policy"]
         ready = await client.get("/health/ready")
         assert ready.status_code == 503
         assert ready.json()["errors"]["details"]["failing"] == ["database"]
