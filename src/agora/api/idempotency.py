@@ -6,9 +6,10 @@ for sale, stock short before any unit was taken, an unverified email) releases t
 so the same key works once the client has fixed the cause. The handler says when
 execution starts (``Execution.start``, for checkout: once the order and its stock
 reservation are committed); from then on every outcome below 500 is stored and
-replayed, a declined payment (402) as much as the created order (201). A success is
-always stored. A server error or a crash releases the key so the client can retry; a
-retry while the first attempt still runs is 409 ``REQUEST_IN_PROGRESS``.
+replayed, a declined payment (402) as much as the created order (201), and so is a
+server error: the order exists and a payment may have been taken, so a retry must not
+place another. A success is always stored. A server error before execution releases the
+key; a retry while the first attempt still runs is 409 ``REQUEST_IN_PROGRESS``.
 See docs/adr/0024-idempotency-stores-only-executed-requests.md.
 """
 
@@ -18,8 +19,9 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from agora.api.errors import domain_error_response
+from agora.api.errors import domain_error_response, unexpected_error_response
 from agora.platform.errors import DomainError
+from agora.platform.http import envelope
 from agora.platform.idempotency import SqlIdempotencyStore, StoredResponse
 
 
@@ -57,12 +59,29 @@ async def run_idempotently(
             response = await handler(execution)
         except DomainError as exc:
             response = domain_error_response(exc)
+        except Exception as exc:
+            if not execution.started:
+                raise
+            # An order exists and a payment may have been taken, whatever went wrong
+            # after: a retry must not place (and charge) a second one.
+            response = unexpected_error_response(exc)
     except BaseException:
-        await store.release(scope, key)
+        if execution.started:  # cancelled mid-payment: the same holds
+            await store.complete(scope, key, StoredResponse(500, _interrupted()))
+        else:
+            await store.release(scope, key)
         raise
     status = response.status_code
-    if status < 300 or (execution.started and status < 500):
+    if status < 300 or execution.started:
         await store.complete(scope, key, StoredResponse(status, bytes(response.body)))
     else:
         await store.release(scope, key)
     return response
+
+
+def _interrupted() -> bytes:
+    return envelope.error_body(
+        "INTERNAL_ERROR",
+        "The request was interrupted after it started executing; look its result up "
+        "(for a checkout, in your orders) before trying again with a new key.",
+    )

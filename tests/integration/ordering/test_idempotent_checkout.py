@@ -1,13 +1,15 @@
 """The checkout route's idempotency wrapper, against the real key store.
 
-An outcome is stored only once the request started executing (Stripe's rule); a
-failure before that, or any server error, leaves the key free for a retry.
+An outcome is stored only once the request started executing (Stripe's rule), and then
+every outcome is, a server error included: an order exists by then, so a retry must
+not place a second one. A failure before that leaves the key free for a retry.
 """
 
 from __future__ import annotations
 
 import uuid
 
+import orjson
 import pytest
 from starlette.responses import Response
 
@@ -26,16 +28,37 @@ def new_scope() -> str:
     return f"orders:{uuid.uuid4()}"
 
 
-async def test_unexpected_failure_releases_the_key(store: SqlIdempotencyStore) -> None:
+async def test_unexpected_failure_before_execution_releases_the_key(
+    store: SqlIdempotencyStore,
+) -> None:
     scope, key = new_scope(), "k"
 
     async def broken(execution: Execution) -> Response:
-        execution.start()
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError):
         await run_idempotently(store, scope, key, "h", broken)
     assert await store.claim(scope, key, "h") is None  # free to retry
+
+
+async def test_unexpected_failure_after_execution_started_is_replayed_not_rerun(
+    store: SqlIdempotencyStore,
+) -> None:
+    scope, key = new_scope(), "k"
+    calls = 0
+
+    async def broken(execution: Execution) -> Response:
+        nonlocal calls
+        calls += 1
+        execution.start()
+        raise RuntimeError("the provider connection dropped mid-charge")
+
+    first = await run_idempotently(store, scope, key, "h", broken)
+    again = await run_idempotently(store, scope, key, "h", broken)
+    assert first.status_code == again.status_code == 500
+    assert orjson.loads(again.body)["errors"]["code"] == "INTERNAL_ERROR"
+    assert again.headers["idempotent-replayed"] == "true"
+    assert calls == 1  # the retry placed no second order
 
 
 async def test_failure_after_execution_started_is_stored_and_replayed(
@@ -76,11 +99,31 @@ async def test_failure_before_execution_is_not_stored(
     assert await store.claim(scope, key, "h") is None  # released: the key is unused
 
 
-async def test_server_error_response_releases_the_key(store: SqlIdempotencyStore) -> None:
+async def test_server_error_after_execution_started_is_replayed(
+    store: SqlIdempotencyStore,
+) -> None:
+    scope, key = new_scope(), "k"
+    calls = 0
+
+    async def unavailable(execution: Execution) -> Response:
+        nonlocal calls
+        calls += 1
+        execution.start()
+        return Response(b"{}", 503)
+
+    assert (await run_idempotently(store, scope, key, "h", unavailable)).status_code == 503
+    again = await run_idempotently(store, scope, key, "h", unavailable)
+    assert again.status_code == 503
+    assert again.headers["idempotent-replayed"] == "true"
+    assert calls == 1
+
+
+async def test_server_error_before_execution_releases_the_key(
+    store: SqlIdempotencyStore,
+) -> None:
     scope, key = new_scope(), "k"
 
     async def unavailable(execution: Execution) -> Response:
-        execution.start()
         return Response(b"{}", 503)
 
     assert (await run_idempotently(store, scope, key, "h", unavailable)).status_code == 503
