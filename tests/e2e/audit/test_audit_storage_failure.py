@@ -1,7 +1,8 @@
 """When the trail cannot be written, the user's action still succeeds and the record is logged.
 
-The database here is migrated only up to the revision before the audit tables, so every
-audit write fails for real (no such table), as it would with a broken or full disk.
+The database here lacks the audit tables (migrated only up to the revision before them,
+or with them dropped from under a migrated shop), so every audit write fails for real
+(no such table), as it would with a broken or full disk.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from agora.audit.domain import ChainReport
 from agora.audit.services import AuditService
@@ -21,6 +24,17 @@ from tests.e2e.served import agora, base_env, serve
 
 BEFORE_AUDIT = "0010"
 ADMIN = ("keeper@agora.example", "lantern-orchard-harbour-2026")
+
+
+async def lose_the_audit_tables(database_url: str) -> None:
+    """The trail's storage gone from under a migrated, running shop."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for table in ("audit_records", "audit_chain_head"):
+                await connection.execute(text(f"DROP TABLE {table}"))
+    finally:
+        await engine.dispose()
 
 
 def test_a_failed_write_neither_raises_nor_forks_the_chain(fresh_database: str) -> None:
@@ -46,9 +60,10 @@ def test_login_succeeds_and_the_record_goes_to_the_log_when_the_trail_is_down(
     fresh_database: str, tmp_path: Path
 ) -> None:
     env = base_env(fresh_database, AGORA_LOG_FORMAT="json")
-    assert agora("migrate", "--revision", BEFORE_AUDIT, env=env).returncode == 0
+    assert agora("migrate", env=env).returncode == 0
     created = agora("create-admin", "--email", ADMIN[0], "--password", ADMIN[1], env=env)
     assert created.returncode == 0, created.stderr
+    asyncio.run(lose_the_audit_tables(fresh_database))
     log_path = tmp_path / "server.log"
     with serve(env, log_path) as served:
         login = httpx.post(
