@@ -12,8 +12,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from agora.ordering.domain import MAX_QUANTITY, Cart, check_quantity
-from agora.ordering.ports import OrderingUnitOfWorkFactory, ProductCatalog, ProductView
-from agora.ordering.pricing import LineIssue, PricedCart, price_cart
+from agora.ordering.ports import OrderingUnitOfWorkFactory, ProductCatalog
+from agora.ordering.pricing import LineIssue, PricedCart, price_cart, require_sellable
 from agora.platform.access import Principal
 from agora.platform.errors import NotFoundError, ValidationError
 from agora.platform.money import MAX_AMOUNT
@@ -38,7 +38,9 @@ class CartService:
             cart = await uow.carts.get(principal.user_id)
             cart.add(product_id, quantity)  # line-count and quantity rules on what we read
             products = await self._catalog.products_by_id([*cart.lines, product_id])
-            self._require_sellable(product_id, products.get(product_id))
+            require_sellable(
+                product_id, products.get(product_id), self._currency, field="product_id"
+            )
             added = await uow.carts.add_quantity(
                 principal.user_id, product_id, quantity, MAX_QUANTITY
             )
@@ -86,19 +88,6 @@ class CartService:
             await uow.carts.clear(principal.user_id)
             await uow.commit()
         return await self._price(Cart(principal.user_id))
-
-    def _require_sellable(self, product_id: UUID, product: ProductView | None) -> None:
-        if product is None or not product.is_visible:
-            raise NotFoundError("This product is not for sale.", product_id=str(product_id))
-        if product.price.currency != self._currency:
-            raise ValidationError(
-                f"This product is priced in {product.price.currency}, not in the shop's "
-                f"currency {self._currency}; it cannot be added to a cart.",
-                field="product_id",
-                product_id=str(product_id),
-                currency=product.price.currency,
-                allowed=[self._currency],
-            )
 
     @staticmethod
     def _refuse_out_of_range(priced: PricedCart) -> None:

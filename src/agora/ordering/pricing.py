@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
-from agora.platform.errors import ConflictError
+from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.money import MAX_AMOUNT, Money
 
 
@@ -37,6 +37,25 @@ class PricedProduct(Protocol):
     def stock(self) -> int: ...
     @property
     def is_visible(self) -> bool: ...
+
+
+P = TypeVar("P", bound=PricedProduct)
+
+
+def require_sellable(product_id: UUID, product: P | None, currency: str, *, field: str) -> P:
+    """``product``, unless it is not for sale or is priced outside the shop's currency."""
+    if product is None or not product.is_visible:
+        raise NotFoundError("This product is not for sale.", product_id=str(product_id))
+    if product.price.currency != currency:
+        raise ValidationError(
+            f"This product is priced in {product.price.currency}, not in the shop's "
+            f"currency {currency}.",
+            field=field,
+            product_id=str(product_id),
+            currency=product.price.currency,
+            allowed=[currency],
+        )
+    return product
 
 
 class LineIssue(StrEnum):

@@ -40,7 +40,7 @@ from agora.ordering.ports import (
     PaymentProcessor,
     ProductCatalog,
 )
-from agora.ordering.pricing import CartNotReadyError, price_cart
+from agora.ordering.pricing import CartNotReadyError, price_cart, require_sellable
 from agora.platform.access import Permission, Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.errors import (
@@ -49,7 +49,6 @@ from agora.platform.errors import (
     NotFoundError,
     PaymentDeclinedError,
     StaleVersionError,
-    ValidationError,
 )
 from agora.platform.logging import get_logger
 
@@ -155,18 +154,9 @@ class OrderService:
             for_sale = await self._catalog.products_for_sale(list(lines))
             snapshot = []
             for product_id in sorted(lines):
-                product = for_sale.get(product_id)
-                if product is None:
-                    raise NotFoundError("This product is not for sale.", product_id=str(product_id))
-                if product.price.currency != self._currency:
-                    raise ValidationError(
-                        f"This product is priced in {product.price.currency}, not in the "
-                        f"shop's currency {self._currency}.",
-                        field="items",
-                        product_id=str(product_id),
-                        currency=product.price.currency,
-                        allowed=[self._currency],
-                    )
+                product = require_sellable(
+                    product_id, for_sale.get(product_id), self._currency, field="items"
+                )
                 snapshot.append(
                     OrderLine(
                         product_id, product.sku, product.name, product.price, lines[product_id]
