@@ -104,8 +104,8 @@ def _per_call(call: Callable[[], object], count: int) -> list[int]:
 def measure_verification(iterations: int, cold_tokens: int) -> dict[str, Any]:
     from agora.identity.adapters.jwt_tokens import JwtAccessTokens
     from agora.identity.adapters.signing_keys import KeyRing
+    from agora.identity.authenticators import TokenAuthenticator
     from agora.identity.revocation import RevokedSessions
-    from agora.identity.services import TokenAuthenticator
     from agora.platform.access import Permission, Role
 
     ring = KeyRing.ephemeral()

@@ -186,8 +186,9 @@ def _wire_identity(c: Container) -> None:
     from agora.identity.adapters.password_hashing import Argon2PasswordHasher
     from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.authenticators import TokenAuthenticator
     from agora.identity.password_policy import PasswordPolicy
-    from agora.identity.services import IdentityService, TokenAuthenticator
+    from agora.identity.services import IdentityService
     from agora.platform.access import Authenticator
     from agora.platform.audit import AuditTrail
 
@@ -286,15 +287,11 @@ def _wire_access(c: Container) -> None:
     from functools import partial
 
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+    from agora.identity.api_keys import ApiKeyAuthenticator, ApiKeyService, VerifiedKeyCache
+    from agora.identity.authenticators import CredentialAuthenticator
     from agora.identity.current_access import CurrentRoleAuthenticator
-    from agora.identity.services import (
-        ApiKeyAuthenticator,
-        ApiKeyService,
-        CredentialAuthenticator,
-        IdentityService,
-        UserAdministration,
-        VerifiedKeyCache,
-    )
+    from agora.identity.services import IdentityService
+    from agora.identity.user_admin import UserAdministration
     from agora.platform.access import Authenticator
     from agora.platform.audit import AuditTrail
 

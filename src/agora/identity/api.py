@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from starlette.responses import Response
 
 from agora.identity.accounts import AccountService
+from agora.identity.api_keys import ApiKeyService
 from agora.identity.mfa_schemas import SecondFactorRequiredOut
 from agora.identity.ports import UserFilter
 from agora.identity.schemas import (
@@ -30,12 +31,8 @@ from agora.identity.schemas import (
     UserOut,
 )
 from agora.identity.second_factor import SecondFactorRequired
-from agora.identity.services import (
-    ApiKeyService,
-    IdentityService,
-    UserAdministration,
-    normalise_email,
-)
+from agora.identity.services import IdentityService, normalise_email
+from agora.identity.user_admin import UserAdministration
 from agora.platform.access import Role
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import (

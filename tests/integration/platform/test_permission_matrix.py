@@ -19,8 +19,9 @@ import pytest
 from agora.bootstrap import Container
 from agora.catalog.domain import ProductFilter
 from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft
+from agora.identity.api_keys import ApiKeyService
 from agora.identity.ports import UserFilter
-from agora.identity.services import ApiKeyService, UserAdministration
+from agora.identity.user_admin import UserAdministration
 from agora.ordering.carts import CartService
 from agora.ordering.services import OrderService
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role

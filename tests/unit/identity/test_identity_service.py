@@ -10,9 +10,10 @@ import pytest
 from agora.identity.adapters.common_passwords import common_passwords
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import KeyRing
+from agora.identity.authenticators import TokenAuthenticator
 from agora.identity.domain import ApiKey, InvalidCredentialsError, TokenPair, hash_refresh_token
 from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
-from agora.identity.services import IdentityService, TokenAuthenticator
+from agora.identity.services import IdentityService
 from agora.platform.access import Principal, Role
 from agora.platform.clock import utcnow
 from agora.platform.errors import (

@@ -6,7 +6,7 @@ import pytest
 
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.services import TokenAuthenticator
+from agora.identity.authenticators import TokenAuthenticator
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.errors import MfaRequiredError, PermissionDeniedError
 from agora.platform.ids import new_id

@@ -13,10 +13,11 @@ from agora.identity import revocation, services
 from agora.identity.adapters.common_passwords import common_passwords
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import KeyRing
+from agora.identity.authenticators import TokenAuthenticator
 from agora.identity.domain import SessionLifetime
 from agora.identity.password_policy import PasswordPolicy
 from agora.identity.revocation import RevokedSessions
-from agora.identity.services import IdentityService, InvalidRefreshTokenError, TokenAuthenticator
+from agora.identity.services import IdentityService, InvalidRefreshTokenError
 from agora.identity.sessions import SessionNotFoundError, SessionService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AuthenticationError, NotFoundError

@@ -24,9 +24,9 @@ from agora.identity.adapters.signing_keys import (
     retention_for,
     thumbprint,
 )
+from agora.identity.authenticators import TokenAuthenticator
 from agora.identity.keys import SigningKeyService
 from agora.identity.ports import UnknownSigningKeyError
-from agora.identity.services import TokenAuthenticator
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, DependencyUnavailableError
 from tests.fakes import RecordingAuditTrail as RecordingAudit
