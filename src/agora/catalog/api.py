@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from starlette.responses import Response
 
 from agora.catalog.domain import ProductFilter, ProductSort
+from agora.catalog.drafts import CategoryDraft, ProductDraft
 from agora.catalog.schemas import (
     CategoryCreate,
     CategoryOut,
@@ -22,7 +23,7 @@ from agora.catalog.schemas import (
     category_tree_out,
     product_out,
 )
-from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft, parse_reference
+from agora.catalog.services import CatalogService, parse_reference
 from agora.platform.http import envelope
 from agora.platform.http.dependencies import CurrentPrincipal, OptionalPrincipal, Page, use
 from agora.platform.http.schemas import Envelope, error_responses

@@ -6,8 +6,8 @@ catalog; unpublished and deleted products do not exist for anyone else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -20,60 +20,27 @@ from agora.catalog.domain import (
     category_event,
     descendants,
     product_event,
-    slug_or_generated,
-    validate_attributes,
-    validate_description,
     validate_name,
     validate_price,
-    validate_sku,
     validate_slug,
     validate_stock,
+)
+from agora.catalog.drafts import (
+    CATEGORY_FIELDS,
+    CategoryDraft,
+    ProductDraft,
+    changed_product,
+    new_category,
+    new_product,
 )
 from agora.catalog.ports import CatalogUnitOfWork, CatalogUnitOfWorkFactory
 from agora.platform.access import Permission, Principal, require_principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
-from agora.platform.ids import new_id
-from agora.platform.money import Money, validate_currency
+from agora.platform.money import validate_currency
 
-PRODUCT_FIELDS = frozenset(
-    {
-        "sku",
-        "slug",
-        "name",
-        "description",
-        "price",
-        "stock",
-        "category_id",
-        "is_published",
-        "attributes",
-    }
-)
-CATEGORY_FIELDS = frozenset({"slug", "name", "parent_id"})
 MAX_STOCK_DELTA = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class ProductDraft:
-    """What staff give to create a product; the slug is generated from the name if absent."""
-
-    sku: str
-    name: str
-    price: Money
-    description: str = ""
-    slug: str | None = None
-    stock: int = 0
-    category_id: UUID | None = None
-    is_published: bool = False
-    attributes: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryDraft:
-    name: str
-    slug: str | None = None
-    parent_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,61 +59,6 @@ def parse_reference(reference: str | UUID) -> UUID | str:
         return UUID(reference)
     except ValueError:
         return reference
-
-
-def new_product(draft: ProductDraft, shop_currency: str) -> Product:
-    """A validated product from a draft (pure: no storage involved)."""
-    name = validate_name(draft.name)
-    now = utcnow()
-    return Product(
-        id=new_id(),
-        sku=validate_sku(draft.sku),
-        slug=slug_or_generated(draft.slug, name),
-        name=name,
-        description=validate_description(draft.description),
-        price=validate_price(draft.price, shop_currency),
-        stock=validate_stock(draft.stock),
-        category_id=draft.category_id,
-        is_published=draft.is_published,
-        attributes=validate_attributes(dict(draft.attributes)),
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def new_category(draft: CategoryDraft) -> Category:
-    name = validate_name(draft.name)
-    now = utcnow()
-    return Category(
-        id=new_id(),
-        slug=slug_or_generated(draft.slug, name),
-        name=name,
-        parent_id=draft.parent_id,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _changed_product(product: Product, changes: Mapping[str, Any], shop_currency: str) -> Product:
-    unknown = set(changes) - PRODUCT_FIELDS
-    if unknown:
-        raise ValidationError("Unknown fields.", fields=sorted(unknown))
-    values: dict[str, Any] = {}
-    validators: dict[str, Callable[[Any], Any]] = {
-        "sku": validate_sku,
-        "slug": validate_slug,
-        "name": validate_name,
-        "description": validate_description,
-        "price": lambda price: validate_price(price, shop_currency),
-        "stock": validate_stock,
-        "attributes": lambda a: validate_attributes(dict(a)),
-    }
-    for key, value in changes.items():
-        if value is None and key != "category_id":
-            raise ValidationError(f"'{key}' cannot be null.", field=key)
-        check = validators.get(key)
-        values[key] = check(value) if check else value
-    return replace(product, **values, updated_at=utcnow())
 
 
 class CatalogService:
@@ -249,7 +161,7 @@ class CatalogService:
         principal.require(Permission.CATALOG_WRITE)
         async with self._uow() as uow:
             product = await self._live(uow, product_id)
-            changed = _changed_product(product, changes, self._currency)
+            changed = changed_product(product, changes, self._currency)
             if "category_id" in changes:
                 await self._check_category(uow, changed.category_id)
             saved = await uow.products.update(changed, version)

@@ -9,7 +9,8 @@ import pytest
 
 from agora.bootstrap import Container
 from agora.catalog.domain import Product
-from agora.catalog.services import CatalogService, ProductDraft
+from agora.catalog.drafts import ProductDraft
+from agora.catalog.services import CatalogService
 from agora.platform.access import Principal, Role
 from agora.platform.ids import new_id
 from agora.platform.money import Money

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agora.catalog.domain import ProductFilter, ProductSort
-from agora.catalog.services import CatalogService, CategoryDraft
+from agora.catalog.drafts import CategoryDraft
+from agora.catalog.services import CatalogService
 from agora.platform.access import Principal
 from agora.platform.errors import AuthenticationError
 from agora.platform.money import Money

@@ -18,7 +18,8 @@ import pytest
 
 from agora.bootstrap import Container
 from agora.catalog.domain import ProductFilter
-from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft
+from agora.catalog.drafts import CategoryDraft, ProductDraft
+from agora.catalog.services import CatalogService
 from agora.identity.api_keys import ApiKeyService
 from agora.identity.ports import UserFilter
 from agora.identity.user_admin import UserAdministration

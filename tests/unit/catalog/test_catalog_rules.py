@@ -22,7 +22,8 @@ from agora.catalog.domain import (
     validate_slug,
     validate_stock,
 )
-from agora.catalog.services import ProductDraft, new_product, parse_reference
+from agora.catalog.drafts import ProductDraft, new_product
+from agora.catalog.services import parse_reference
 from agora.platform.errors import ValidationError
 from agora.platform.ids import new_id
 from agora.platform.money import Money

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from agora.catalog.domain import ProductFilter
-from agora.catalog.services import CatalogService, CategoryDraft, ProductDraft, new_product
+from agora.catalog.drafts import CategoryDraft, ProductDraft, new_product
+from agora.catalog.services import CatalogService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import (
     AlreadyExistsError,
