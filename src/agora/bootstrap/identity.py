@@ -1,29 +1,14 @@
-"""The composition root: the only place that picks adapters and wires services.
-
-``build_container(settings)`` creates engines and clients, builds each context's
-services on the adapters the settings call for, and registers them for the edges (REST
-API, CLI, worker). Tests build the same container with their own settings.
-"""
+"""Identity's wiring: accounts, tokens and signing keys, sessions, MFA, access, OIDC."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
+from agora.bootstrap.container import Container
 from agora.platform.access import Role
-from agora.platform.database import create_engine, metadata
-from agora.platform.health import HealthChecks
-from agora.platform.idempotency import SqlIdempotencyStore
-from agora.platform.logging import get_logger
-from agora.platform.production_guard import production_notices
-from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
 if TYPE_CHECKING:
@@ -33,152 +18,8 @@ if TYPE_CHECKING:
     from agora.identity.revocation import RevokedSessions
     from agora.identity.services import IdentityService
 
-log = get_logger("agora.bootstrap")
 
-
-@dataclass
-class Container:
-    settings: Settings
-    engine: AsyncEngine
-    registry: ServiceRegistry = field(default_factory=ServiceRegistry)
-    health: HealthChecks = field(default_factory=HealthChecks)
-    # Clients the wiring opened (Redis connections, ...), closed with the container.
-    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
-    async def close(self) -> None:
-        limiter = self.registry.find(RateLimiter)  # type: ignore[type-abstract]
-        if limiter is not None:
-            await limiter.close()
-        for close in reversed(self.on_close):
-            await close()
-        await self.engine.dispose()
-
-
-async def build_container(settings: Settings) -> Container:
-    engine = create_engine(settings)
-    container = Container(settings=settings, engine=engine)
-    container.registry.provide(Settings, settings)
-    container.registry.provide(HealthChecks, container.health)
-    container.registry.provide(
-        SqlIdempotencyStore,
-        SqlIdempotencyStore(engine, timedelta(hours=settings.idempotency_ttl_hours)),
-    )
-    _wire_rate_limits(container)
-    _wire_health(container)
-    _wire_audit(container)
-    _wire_notifications(container)
-    _wire_identity(container)
-    _wire_access(container)
-    _wire_mfa(container)
-    _wire_oidc(container)
-    _wire_catalog(container)
-    _wire_payments(container)
-    _wire_ordering(container)
-    _announce_production_notices(container)
-    return container
-
-
-def _announce_production_notices(c: Container) -> None:
-    """Development parts production runs by explicit choice: logged loudly, shown in readiness."""
-    for code, message in production_notices(c.settings).items():
-        log.error("development_part_in_production", code=code, detail=message)
-        c.health.warn(code, message)
-
-
-def _wire_rate_limits(c: Container) -> None:
-    """Shared windows in Redis when configured; per-process windows otherwise."""
-    local = MemoryRateLimiter()
-    limiter: RateLimiter = (
-        RedisRateLimiter(c.settings.redis_url, fallback=local) if c.settings.redis_url else local
-    )
-    c.registry.provide(RateLimiter, limiter)  # type: ignore[type-abstract]
-
-
-def _wire_health(c: Container) -> None:
-    engine = c.engine
-
-    async def database() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    c.health.add("database", database)
-    if c.settings.redis_url:
-        redis_url = c.settings.redis_url
-
-        async def redis() -> None:
-            from redis.asyncio import Redis
-
-            client = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=2)
-            try:
-                await client.ping()
-            finally:
-                await client.aclose()
-
-        c.health.add("redis", redis)
-    if c.settings.broker_url:
-        broker_url = c.settings.broker_url
-
-        async def broker() -> None:
-            import aio_pika
-            from yarl import URL
-
-            # Built by hand rather than with aio_pika.connect(), so that a failed attempt is
-            # closed here and not left for the garbage collector to half-close.
-            connection = aio_pika.Connection(URL(broker_url))
-            try:
-                await connection.connect(timeout=2)
-            finally:
-                await connection.close()
-
-        c.health.add("broker", broker)
-
-
-def _wire_audit(c: Container) -> None:
-    """The audit trail every context records security and admin actions in.
-
-    One ``AuditService`` is both the query and verify service and the platform's
-    ``AuditTrail``: records are hash-chained rows in the application's own database.
-    """
-    from agora.audit.adapters.sql import SqlAuditUnitOfWork
-    from agora.audit.services import AuditService
-    from agora.platform.audit import AuditTrail
-
-    engine = c.engine
-
-    def unit_of_work(*, read_only: bool = False, snapshot: bool = False) -> SqlAuditUnitOfWork:
-        return SqlAuditUnitOfWork(engine, read_only=read_only, snapshot=snapshot)
-
-    service = AuditService(unit_of_work)
-    c.registry.provide(AuditService, service)
-    c.registry.provide(AuditTrail, service)  # type: ignore[type-abstract]
-
-
-def _wire_notifications(c: Container) -> None:
-    """Mail: SMTP, or the in-process development mailbox read at ``/dev/mailbox``."""
-    from agora.notifications.adapters.mailbox import MailboxMailer
-    from agora.notifications.adapters.smtp import SmtpMailer
-    from agora.notifications.ports import Mailbox, Mailer
-    from agora.notifications.services import MailService
-
-    s = c.settings
-    mailer: Mailer
-    if s.effective_mail_backend == "smtp":
-        mailer = SmtpMailer(
-            host=s.smtp_host,
-            port=s.smtp_port,
-            security=s.smtp_security,
-            timeout=s.smtp_timeout_seconds,
-            username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-        )
-    else:
-        mailbox = MailboxMailer(capacity=s.mailbox_size)
-        c.registry.provide(Mailbox, mailbox)  # type: ignore[type-abstract]
-        mailer = mailbox
-    c.registry.provide(MailService, MailService(mailer, s.mail_from))
-
-
-def _wire_identity(c: Container) -> None:
+def wire_identity(c: Container) -> None:
     """Identity: users, passwords, tokens; provides the ``Authenticator``."""
     from functools import partial
 
@@ -250,7 +91,7 @@ def _roles_requiring_mfa(s: Settings) -> frozenset[Role]:
     return frozenset({Role.STAFF, Role.ADMIN}) if s.staff_and_admins_need_mfa else frozenset()
 
 
-def _wire_mfa(c: Container) -> None:
+def wire_mfa(c: Container) -> None:
     """Multi-factor authentication (TOTP), hooked into identity's login."""
     from functools import partial
 
@@ -278,10 +119,10 @@ def _wire_mfa(c: Container) -> None:
     c.registry.provide(MfaService, mfa)
 
 
-def _wire_access(c: Container) -> None:
+def wire_access(c: Container) -> None:
     """Admin user management and API keys.
 
-    Wraps the ``Authenticator`` that ``_wire_identity`` provided: credentials shaped like
+    Wraps the ``Authenticator`` that ``wire_identity`` provided: credentials shaped like
     API keys go to the key store, everything else still goes to the token authenticator.
     """
     from functools import partial
@@ -359,7 +200,7 @@ def _login_throttle(c: Container) -> tuple[LoginThrottle, bytes]:
     return throttle, key
 
 
-def _wire_oidc(c: Container) -> None:
+def wire_oidc(c: Container) -> None:
     """Signing in with an OpenID Connect provider; routes answer 404 when it is not set up."""
     from functools import partial
 
@@ -472,94 +313,3 @@ def _wire_sessions(c: Container, identity: IdentityService) -> None:
     )
     c.registry.provide(SessionService, sessions)
     c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]
-
-
-def _wire_catalog(c: Container) -> None:
-    """Catalog: categories, products, search, stock.
-
-    Ordering reserves stock with ``SqlStockLedger(connection)`` on its own unit of
-    work's connection and reads prices through ``CatalogService.products_for_sale`` (and
-    ``products_by_id``, for carts that still hold products no longer for sale).
-    """
-    from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
-    from agora.catalog.services import CatalogService
-    from agora.platform.audit import AuditTrail
-
-    engine = c.engine
-    totals = TotalCache()
-
-    def catalog_unit_of_work(*, read_only: bool = False) -> SqlCatalogUnitOfWork:
-        return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
-
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(
-        CatalogService,
-        CatalogService(catalog_unit_of_work, audit, currency=c.settings.currency),
-    )
-
-
-def _wire_payments(c: Container) -> None:
-    """Payments: the provider port and the payment records."""
-    from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
-    from agora.payments.adapters.test_cards import TestCardGateway
-    from agora.payments.services import PaymentService
-    from agora.platform.audit import AuditTrail
-
-    # AGORA_PAYMENTS_PROVIDER names the adapter; "test" is the only one so far.
-    gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
-    engine = c.engine
-
-    def unit_of_work(*, read_only: bool = False) -> SqlPaymentsUnitOfWork:
-        return SqlPaymentsUnitOfWork(engine, read_only=read_only)
-
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(PaymentService, PaymentService(unit_of_work, gateway, audit))
-
-
-def _wire_ordering(c: Container) -> None:
-    """Ordering: carts, checkout saga, orders."""
-    from agora.catalog.adapters.stock import SqlStockLedger
-    from agora.catalog.services import CatalogService
-    from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
-    from agora.ordering.carts import CartService
-    from agora.ordering.services import OrderService
-    from agora.payments.services import PaymentService
-    from agora.platform.audit import AuditTrail
-
-    engine = c.engine
-
-    def uow(*, read_only: bool = False) -> SqlOrderingUnitOfWork:
-        return SqlOrderingUnitOfWork(engine, SqlStockLedger, read_only=read_only)
-
-    from agora.identity.accounts import AccountService
-
-    catalog = c.registry.get(CatalogService)
-    payments = c.registry.get(PaymentService)
-    accounts = c.registry.get(AccountService)
-    verified_email_required_by = accounts if c.settings.checkout_requires_verified_email else None
-    c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(
-        OrderService,
-        OrderService(
-            uow,
-            catalog,
-            payments,
-            audit,
-            verified_email_required_by=verified_email_required_by,
-            currency=c.settings.currency,
-        ),
-    )
-
-
-def load_metadata() -> MetaData:
-    """Import every context's tables so the shared metadata is complete (for migrations)."""
-    import agora.audit.adapters.tables
-    import agora.catalog.adapters.tables
-    import agora.identity.adapters.oidc_tables
-    import agora.identity.adapters.tables
-    import agora.ordering.adapters.tables
-    import agora.payments.adapters.tables
-    import agora.platform.tables  # noqa: F401
-
-    return metadata
