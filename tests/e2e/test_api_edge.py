@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import httpx
+from starlette.types import Message, Receive, Scope, Send
+
+from agora.api.middleware import RequestContextMiddleware
 
 
 async def test_liveness_answers_in_the_envelope(client: httpx.AsyncClient) -> None:
@@ -73,3 +76,37 @@ async def test_openapi_is_3_1_and_docs_need_no_internet(client: httpx.AsyncClien
     assert "http://" not in page.text
     for asset in ("/docs/static/swagger-ui/swagger-ui-bundle.js", "/docs/static/init.js"):
         assert (await client.get(asset)).status_code == 200
+
+
+async def test_a_body_cut_short_by_a_disconnect_never_runs() -> None:
+    """A form cut mid-body (``...&password=long`` of ``longpass``) must not be executed."""
+    ran: list[bytes] = []
+
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        ran.append((await receive()).get("body", b""))
+
+    middleware = RequestContextMiddleware(application, max_body_bytes=65_536, access_log=False)
+    incoming: list[Message] = [
+        {"type": "http.request", "body": b"token=abc&password=long", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/account/reset-password",
+        "raw_path": b"/account/reset-password",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+        "client": ("127.0.0.1", 5000),
+    }
+    await middleware(scope, receive, send)
+    assert ran == []
+    assert sent == []  # nobody is listening any more

@@ -120,6 +120,44 @@ async def test_a_category_name_that_is_not_storable_is_a_422_and_stores_nothing(
     assert after.json()["data"] == category
 
 
+@pytest.mark.parametrize(
+    ("name_json", "codec"),
+    [
+        ('"a\udb00b"', "utf-8"),  # a surrogate written as UTF-8 bytes, not as an escape
+        ('"a\\u0000b"', "utf-16-le"),  # the parser accepts UTF-16; PostgreSQL not the NUL
+        ('"plain"', "utf-32"),
+    ],
+    ids=["utf8-surrogate", "utf16-with-nul", "utf32"],
+)
+async def test_a_json_body_that_is_not_utf8_is_a_422_and_stores_nothing(
+    client: httpx.AsyncClient, staff: Account, name_json: str, codec: str
+) -> None:
+    slug = f"not-utf8-{unique_suffix()}"
+    text = f'{{"name": {name_json}, "slug": "{slug}"}}'
+    response = await client.post(
+        "/api/v1/categories",
+        content=text.encode(codec, "surrogatepass"),
+        headers={**staff.headers, "content-type": "application/json"},
+    )
+    _assert_refused(response, "body")
+    assert (await client.get(f"/api/v1/categories/{slug}")).status_code == 404
+
+
+async def test_absurdly_nested_json_is_a_400_not_a_500(
+    client: httpx.AsyncClient, staff: Account
+) -> None:
+    depth = 20_000  # past the parser's recursion limit, well inside the body limit
+    body = b"[" * depth + b'"\\u0041"' + b"]" * depth
+    response = await client.post(
+        "/api/v1/categories",
+        content=body,
+        headers={**staff.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"]["code"] == "BAD_REQUEST"
+    assert "x-request-id" in response.headers
+
+
 async def test_an_unstorable_json_key_is_named_without_echoing_it(
     client: httpx.AsyncClient, staff: Account
 ) -> None:

@@ -148,6 +148,8 @@ class RequestContextMiddleware:
             await self.app(scope, bounded, send)
             return
         body = await _read_body(bounded)
+        if body is None:
+            return  # the client went away mid-body: nothing to answer, nothing to run
         if body_kind == "json":
             place = unstorable_text.in_json(body)
         else:
@@ -216,17 +218,17 @@ def _inspected_body(scope: Scope, headers: dict[str, str]) -> str | None:
     return "form" if content_type == _FORM_TYPE else None
 
 
-async def _read_body(receive: Receive) -> bytes:
-    """The whole body (already bounded by ``receive``'s size limit)."""
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body (already bounded by ``receive``'s size limit), or ``None`` when the
+    client disconnected before sending all of it: a cut-off body is never run."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break  # the client went away; the app will see the disconnect itself
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -90,33 +90,43 @@ def in_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
 def in_json(body: bytes) -> str | None:
     """The first string (key or value) of a JSON body that is not storable text.
 
-    A NUL or a surrogate can only reach a parsed string through a ``\\u`` escape (a raw
-    NUL or a byte that is not UTF-8 makes the body malformed JSON, which the parser
-    answers with a 400), so bodies without one are not parsed here at all.
+    JSON between systems is UTF-8 (RFC 8259): a body that is not (UTF-16 or UTF-32,
+    which the parser would otherwise accept; UTF-8-encoded surrogates) is refused whole.
+    A NUL or a surrogate can otherwise only reach a parsed string through a ``\\u``
+    escape, so bodies without one are not parsed here at all.
     """
+    if b"\x00" in body:  # a raw NUL: UTF-16/32 text, or binary
+        return "body"
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return "body"
     if b"\\u" not in body:
         return None
     try:
         document = json.loads(body)
-    except ValueError:
-        return None  # malformed: the route's own parsing answers it
-    return _in_document(document, "body")
+    except (ValueError, RecursionError):
+        return None  # malformed or absurdly deep: the route's own parsing answers it
+    return _in_document(document)
 
 
-def _in_document(value: Any, where: str) -> str | None:
-    if isinstance(value, str):
-        return where if unstorable(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            place = f"{where}.{_UNSTORABLE.sub(chr(0xFFFD), key)}"
-            if unstorable(key):
-                return place
-            found = _in_document(item, place)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _in_document(item, f"{where}.{index}")
-            if found is not None:
-                return found
+def _in_document(document: Any) -> str | None:
+    """Depth-first, in document order, without recursion (nesting depth is the client's)."""
+    stack: list[tuple[str, Any]] = [("body", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if unstorable(value):
+                return where
+        elif isinstance(value, dict):
+            children = []
+            for key, item in value.items():
+                place = f"{where}.{_UNSTORABLE.sub(chr(0xFFFD), key)}"
+                if unstorable(key):
+                    return place
+                children.append((place, item))
+            stack.extend(reversed(children))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{where}.{i}", item) for i, item in enumerate(value)]))
     return None
