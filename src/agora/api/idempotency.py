@@ -62,15 +62,18 @@ async def run_idempotently(
         except Exception as exc:
             if not execution.started:
                 raise
-            # An order exists and a payment may have been taken, whatever went wrong
-            # after: a retry must not place (and charge) a second one.
-            response = unexpected_error_response(exc)
+            unexpected_error_response(exc)  # logged once, with the request ID
+            response = _interrupted()
     except BaseException:
-        if execution.started:  # cancelled mid-payment: the same holds
-            await store.complete(scope, key, StoredResponse(500, _interrupted()))
+        if execution.started:  # cancelled mid-payment: a retry must not run it again
+            await store.complete(scope, key, StoredResponse(500, bytes(_interrupted().body)))
         else:
             await store.release(scope, key)
         raise
+    if execution.started and response.status_code >= 500:
+        # An order exists and a payment may have been taken: "retry shortly" would be
+        # wrong, since a retry with this key only replays. Say what to do instead.
+        response = _interrupted()
     status = response.status_code
     if status < 300 or execution.started:
         await store.complete(scope, key, StoredResponse(status, bytes(response.body)))
@@ -79,8 +82,9 @@ async def run_idempotently(
     return response
 
 
-def _interrupted() -> bytes:
-    return envelope.error_body(
+def _interrupted() -> Response:
+    return envelope.error(
+        500,
         "INTERNAL_ERROR",
         "The request was interrupted after it started executing; look its result up "
         "(for a checkout, in your orders) before trying again with a new key.",

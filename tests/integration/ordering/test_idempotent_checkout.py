@@ -7,6 +7,7 @@ not place a second one. A failure before that leaves the key free for a retry.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import orjson
@@ -111,9 +112,33 @@ async def test_server_error_after_execution_started_is_replayed(
         execution.start()
         return Response(b"{}", 503)
 
-    assert (await run_idempotently(store, scope, key, "h", unavailable)).status_code == 503
+    first = await run_idempotently(store, scope, key, "h", unavailable)
     again = await run_idempotently(store, scope, key, "h", unavailable)
-    assert again.status_code == 503
+    # Not "retry shortly" (a retry only replays): the answer says to look the order up.
+    assert first.status_code == again.status_code == 500
+    assert bytes(again.body) == bytes(first.body)
+    assert "look its result up" in orjson.loads(again.body)["errors"]["message"]
+    assert "retry-after" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+    assert calls == 1
+
+
+async def test_a_request_cancelled_after_execution_started_is_not_run_again(
+    store: SqlIdempotencyStore,
+) -> None:
+    scope, key = new_scope(), "k"
+    calls = 0
+
+    async def cancelled(execution: Execution) -> Response:
+        nonlocal calls
+        calls += 1
+        execution.start()
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await run_idempotently(store, scope, key, "h", cancelled)
+    again = await run_idempotently(store, scope, key, "h", cancelled)
+    assert again.status_code == 500
     assert again.headers["idempotent-replayed"] == "true"
     assert calls == 1
 
