@@ -28,19 +28,22 @@ class CartService:
         self._currency = currency
 
     async def view(self, principal: Principal) -> PricedCart:
+        return await self._price(await self._cart(principal))
+
+    async def _cart(self, principal: Principal) -> Cart:
         async with self._uow(read_only=True) as uow:
-            cart = await uow.carts.get(principal.user_id)
-        return await self._price(cart)
+            return await uow.carts.get(principal.user_id)
 
     async def add_item(self, principal: Principal, product_id: UUID, quantity: int) -> PricedCart:
         check_quantity(quantity)
+        # Read and price first: the catalog read takes a connection of its own, which must
+        # not be awaited while this request holds the write transaction (on SQLite, the
+        # database's write lock).
+        cart = await self._cart(principal)
+        cart.add(product_id, quantity)  # line-count and quantity rules on what we read
+        products = await self._catalog.products_by_id([*cart.lines, product_id])
+        require_sellable(product_id, products.get(product_id), self._currency, field="product_id")
         async with self._uow() as uow:
-            cart = await uow.carts.get(principal.user_id)
-            cart.add(product_id, quantity)  # line-count and quantity rules on what we read
-            products = await self._catalog.products_by_id([*cart.lines, product_id])
-            require_sellable(
-                product_id, products.get(product_id), self._currency, field="product_id"
-            )
             added = await uow.carts.add_quantity(
                 principal.user_id, product_id, quantity, MAX_QUANTITY
             )
@@ -59,16 +62,20 @@ class CartService:
         self, principal: Principal, product_id: UUID, quantity: int
     ) -> PricedCart:
         check_quantity(quantity)
+        cart = await self._cart(principal)
+        if product_id not in cart.lines:
+            raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
+        grows = quantity > cart.lines[product_id]
+        cart = cart.with_quantity(product_id, quantity)
+        priced = price_cart(
+            cart.lines, await self._catalog.products_by_id(list(cart.lines)), self._currency
+        )
+        if grows:  # lowering a quantity is always allowed: it can only mend a cart
+            self._refuse_out_of_range(priced)
         async with self._uow() as uow:
-            cart = await uow.carts.get(principal.user_id)
-            if product_id not in cart.lines:
+            # Still in the cart? (Removed meanwhile, the upsert below would bring it back.)
+            if product_id not in (await uow.carts.get(principal.user_id)).lines:
                 raise NotFoundError("This product is not in the cart.", product_id=str(product_id))
-            grows = quantity > cart.lines[product_id]
-            cart = cart.with_quantity(product_id, quantity)
-            products = await self._catalog.products_by_id(list(cart.lines))
-            priced = price_cart(cart.lines, products, self._currency)
-            if grows:  # lowering a quantity is always allowed: it can only mend a cart
-                self._refuse_out_of_range(priced)
             await uow.carts.set_quantity(principal.user_id, product_id, quantity)
             await uow.commit()
         return priced
