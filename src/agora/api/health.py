@@ -23,7 +23,8 @@ async def live() -> Response:
     description=(
         "`checks` has one entry per configured dependency. `warnings` lists development "
         "parts this instance runs by explicit choice (for example the test payment "
-        "provider in production), each with a `code` and a `message`; empty normally."
+        "provider in production), each by its `code` (the start-up log says more); empty "
+        "normally."
     ),
     responses={503: {"description": "A dependency is unavailable; the body names it."}},
 )

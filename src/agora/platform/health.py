@@ -42,7 +42,9 @@ class HealthChecks:
         self.warnings[code] = message
 
     def warnings_out(self) -> list[dict[str, str]]:
-        return [{"code": code, "message": message} for code, message in self.warnings.items()]
+        # Codes only: readiness is anonymous, and the full sentences (which say what the
+        # weakness allows) belong in the operator's start-up log.
+        return [{"code": code} for code in self.warnings]
 
     async def run(self) -> list[CheckResult]:
         return list(await asyncio.gather(*(self._one(n, c) for n, c in self.checks.items())))
