@@ -96,6 +96,21 @@ def production_refusals(s: Settings) -> list[tuple[str, str]]:
             "the default sender's domain does not exist, so receiving servers reject the "
             "mail; set an address of your shop's domain in production",
         )
+    if s.mail_backend == "mailbox":
+        refuse(
+            "MAIL_BACKEND",
+            "mailbox keeps mail in memory where no user can read it; production needs smtp",
+        )
+    if (
+        s.effective_mail_backend == "smtp"
+        and s.smtp_security == "none"
+        and not _loopback(s.smtp_host)
+    ):
+        refuse(
+            "SMTP_SECURITY",
+            "none sends passwords and reset links in clear text; in production use "
+            "starttls or tls (none only for a relay on localhost)",
+        )
     owasp = f"the OWASP minimum for argon2id is m={OWASP_MEMORY_KIB} KiB, t={OWASP_TIME_COST}, p=1"
     if s.password_hash_memory_kib < OWASP_MEMORY_KIB:
         refuse("PASSWORD_HASH_MEMORY_KIB", f"{owasp}; production refuses weaker hashing")
@@ -168,6 +183,10 @@ def _is_https_url(value: str | None, *, allow_path: bool) -> bool:
         and not parts.fragment
         and (allow_path or parts.path == "")
     )
+
+
+def _loopback(host: str) -> bool:
+    return host in {"localhost", "127.0.0.1", "::1"}
 
 
 def _domain(address: str) -> str:

@@ -132,23 +132,6 @@ class Settings(BaseSettings):
             return self.mail_backend
         return "smtp" if self.is_production else "mailbox"
 
-    @model_validator(mode="after")
-    def _production_mail_is_delivered(self) -> Settings:
-        if self.environment is not Environment.PRODUCTION:
-            return self
-        if self.mail_backend == "mailbox":
-            raise ValueError(
-                "AGORA_MAIL_BACKEND=mailbox keeps mail in memory where no user can read it; "
-                "production needs smtp"
-            )
-        loopback = self.smtp_host in {"localhost", "127.0.0.1", "::1"}
-        if self.smtp_security == "none" and not loopback:
-            raise ValueError(
-                "AGORA_SMTP_SECURITY=none sends passwords and reset links in clear text; "
-                "in production use starttls or tls (none only for a relay on localhost)"
-            )
-        return self
-
     # -- access tokens, signing keys and sessions --
     # A session (a refresh-token family or a cookie session) ends when unused for the
     # idle lifetime, and in any case at the absolute one; rotation never extends it.
@@ -223,11 +206,6 @@ class Settings(BaseSettings):
                     "AGORA_OIDC_ALLOWED_REDIRECT_URIS must be absolute "
                     f"{' or '.join(s.rstrip(':/') for s in schemes)} URLs without a fragment"
                 )
-        if self.is_production and not self.public_url:
-            raise ValueError(
-                "AGORA_PUBLIC_URL must be set when OpenID Connect login is on in production: "
-                "it makes the callback address registered at the provider"
-            )
         return self
 
     @property

@@ -18,12 +18,21 @@ def test_production_sends_through_smtp_by_default() -> None:
 
 
 def test_production_refuses_the_mailbox() -> None:
-    with pytest.raises(SettingsError, match="AGORA_MAIL_BACKEND=mailbox"):
+    with pytest.raises(SettingsError, match="AGORA_MAIL_BACKEND: mailbox keeps mail"):
         load_settings(**PRODUCTION, mail_backend="mailbox")
 
 
+def test_the_mail_refusal_is_named_together_with_the_others() -> None:
+    """One message lists every variable to change, mail included, not one at a time."""
+    unsafe = {**PRODUCTION, "mail_backend": "mailbox", "secret_key": "short"}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(**unsafe)
+    assert "AGORA_MAIL_BACKEND" in str(refused.value)
+    assert "AGORA_SECRET_KEY" in str(refused.value)
+
+
 def test_production_refuses_clear_text_smtp_except_to_a_local_relay() -> None:
-    with pytest.raises(SettingsError, match="AGORA_SMTP_SECURITY=none"):
+    with pytest.raises(SettingsError, match="AGORA_SMTP_SECURITY: none sends"):
         load_settings(**PRODUCTION, smtp_host="smtp.example.com", smtp_security="none")
     local = load_settings(**PRODUCTION, smtp_host="localhost", smtp_security="none")
     assert local.smtp_security == "none"
