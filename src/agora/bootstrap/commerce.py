@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from agora.bootstrap.container import Container
 
 
@@ -37,7 +39,11 @@ def wire_payments(c: Container) -> None:
     from agora.platform.audit import AuditTrail
 
     # AGORA_PAYMENTS_PROVIDER names the adapter; "test" is the only one so far.
-    gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
+    match c.settings.effective_payments_provider:
+        case "test":
+            gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
+        case unknown:
+            assert_never(unknown)
     engine = c.engine
 
     def unit_of_work(*, read_only: bool = False) -> SqlPaymentsUnitOfWork:
