@@ -85,10 +85,12 @@ async def check_database(settings: Settings, *, need_schema: bool = True) -> Non
     fail(f"the database at {where} {what}: run `agora migrate` first.")
 
 
-def run_with_container(work: Callable[[Container], Awaitable[T]]) -> T:
+def run_with_container(
+    work: Callable[[Container], Awaitable[T]], settings: Settings | None = None
+) -> T:
     """Check the database, build the container, run ``work`` with it, close it; domain
-    errors exit with 1."""
-    settings = settings_or_exit()
+    errors exit with 1. ``settings`` spares a command that already loaded them a reload."""
+    settings = settings or settings_or_exit()
 
     async def main() -> T:
         await check_database(settings)

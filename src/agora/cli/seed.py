@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agora.bootstrap import Container
 from agora.catalog.demo import demo_categories, demo_products
 from agora.catalog.services import CatalogService
-from agora.cli.runtime import console, run_with_container, settings_or_exit
+from agora.cli.runtime import console, fail, run_with_container, settings_or_exit
 from agora.identity.services import IdentityService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AlreadyExistsError, ValidationError
@@ -53,8 +53,7 @@ def seed(
     """Load demo data: categories, products and a demo customer."""
     settings = settings_or_exit()
     if settings.is_production and not allow_production:
-        console.print("[bold red]error:[/] no demo data in production without --allow-production")
-        raise typer.Exit(1)
+        fail("no demo data in production without --allow-production", code=1)
 
     async def work(container: Container) -> None:
         settings = container.settings
@@ -70,7 +69,7 @@ def seed(
                 f"[bold]{settings.demo_customer_password.get_secret_value()}[/]"
             )
 
-    run_with_container(work)
+    run_with_container(work, settings)
 
 
 async def _load_catalog(catalog: CatalogService, count: int, seed: int, currency: str) -> None:
