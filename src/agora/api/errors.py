@@ -77,12 +77,17 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def validation_error_response(fields: list[dict[str, Any]]) -> Response:
+    """The 422 for invalid input: each entry names a ``field``, a ``message`` and a ``type``."""
+    return envelope.error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
+
+
 async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     fields = _field_errors(exc)
     if any(f["type"] == "json_invalid" for f in fields):
         return envelope.error(400, "MALFORMED_JSON", "The request body is not valid JSON.")
-    return envelope.error(422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields})
+    return validation_error_response(fields)
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> Response:

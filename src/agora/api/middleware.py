@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agora.api.errors import unexpected_error_response
+from agora.api.errors import unexpected_error_response, validation_error_response
 from agora.platform.http import envelope, unstorable_text
 from agora.platform.logging import get_logger
 from agora.platform.request_context import enter_request, leave_request
@@ -140,7 +140,7 @@ class RequestContextMiddleware:
             return
         place = _unstorable_place(scope)
         if place is not None:
-            await _send_unstorable(send, place)
+            await _send_unstorable(scope, receive, send, place)
             return
         bounded = self._bounded(receive)
         body_kind = _inspected_body(scope, headers)
@@ -155,7 +155,7 @@ class RequestContextMiddleware:
         else:
             place = unstorable_text.in_form(body, "form")
         if place is not None:
-            await _send_unstorable(send, place)
+            await _send_unstorable(scope, receive, send, place)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -245,17 +245,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-async def _send_unstorable(send: Any, place: str) -> None:
-    fields = [
-        {
-            "field": place,
-            "message": "Text must be UTF-8 without NUL characters or lone surrogates.",
-            "type": "text_unstorable",
-        }
-    ]
-    await _send_error(
-        send, 422, "VALIDATION_ERROR", "The request is not valid.", {"fields": fields}
-    )
+async def _send_unstorable(scope: Scope, receive: Receive, send: Send, place: str) -> None:
+    field = {
+        "field": place,
+        "message": "Text must be UTF-8 without NUL characters or lone surrogates.",
+        "type": "text_unstorable",
+    }
+    await validation_error_response([field])(scope, receive, send)
 
 
 def _headers(scope: Scope) -> dict[str, str]:

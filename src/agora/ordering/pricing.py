@@ -17,29 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
+from agora.ordering.ports import ProductView
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.money import MAX_AMOUNT, Money
 
-
-class PricedProduct(Protocol):
-    """What pricing reads of a product (the catalog's ``ProductView`` satisfies it)."""
-
-    @property
-    def sku(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def price(self) -> Money: ...
-    @property
-    def stock(self) -> int: ...
-    @property
-    def is_visible(self) -> bool: ...
-
-
-P = TypeVar("P", bound=PricedProduct)
+P = TypeVar("P", bound=ProductView)
 
 
 def require_sellable(product_id: UUID, product: P | None, currency: str, *, field: str) -> P:
@@ -116,7 +101,7 @@ class CartNotReadyError(ConflictError):
 
 
 def price_cart(
-    lines: Mapping[UUID, int], products: Mapping[UUID, PricedProduct], currency: str
+    lines: Mapping[UUID, int], products: Mapping[UUID, ProductView], currency: str
 ) -> PricedCart:
     """Price ``lines`` (product id -> quantity, in cart order) in the shop's ``currency``."""
     priced: list[PricedLine] = []
