@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import StreamingResponse
 
 from agora.app import create_app
@@ -46,10 +46,15 @@ async def half_sent() -> StreamingResponse:
 
 
 @pytest.fixture
-async def failing_client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
+def failing_app(container: Container) -> FastAPI:
     app = create_app(container.settings, container=container)
     app.include_router(failing)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return app
+
+
+@pytest.fixture
+async def failing_client(failing_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=failing_app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
@@ -87,11 +92,18 @@ async def test_an_unexpected_error_keeps_the_request_id_the_client_sent(
 
 
 async def test_an_error_after_the_first_byte_ends_the_response_without_a_trace(
-    failing_client: httpx.AsyncClient,
+    failing_app: FastAPI, failing_client: httpx.AsyncClient
 ) -> None:
     response = await failing_client.get("/api/v1/test-only/half-sent")
     assert response.status_code == 200
     assert response.headers["x-request-id"]
-    assert "hunter2" not in response.text
+    # Exactly what was sent before the error: no envelope glued on, no trace.
+    assert response.text == "partial"
+    # The error reaches the server, which cuts the connection: the client sees a broken
+    # response rather than one that looks complete.
+    strict = httpx.ASGITransport(app=failing_app, raise_app_exceptions=True)
+    async with httpx.AsyncClient(transport=strict, base_url="http://testserver") as http:
+        with pytest.raises(RuntimeError, match="hunter2"):
+            await http.get("/api/v1/test-only/half-sent")
     # The shared app still serves the next request.
     assert (await failing_client.get("/health/live")).status_code == 200
