@@ -27,11 +27,30 @@ from agora.platform.money import MAX_AMOUNT, Money
 P = TypeVar("P", bound=ProductView)
 
 
+class LineIssue(StrEnum):
+    """Why a cart line cannot be bought now, most fundamental first."""
+
+    UNAVAILABLE = "unavailable"  # deleted, unpublished or unknown
+    CURRENCY_MISMATCH = "currency_mismatch"  # priced in another currency than the shop's
+    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"  # its total would pass the largest amount
+    OUT_OF_STOCK = "out_of_stock"  # current stock does not cover the quantity
+
+
+def sellable_issue(product: ProductView | None, currency: str) -> LineIssue | None:
+    """Why ``product`` cannot be sold at all (whatever the quantity), or ``None``."""
+    if product is None or not product.is_visible:
+        return LineIssue.UNAVAILABLE
+    if product.price.currency != currency:
+        return LineIssue.CURRENCY_MISMATCH
+    return None
+
+
 def require_sellable(product_id: UUID, product: P | None, currency: str, *, field: str) -> P:
     """``product``, unless it is not for sale or is priced outside the shop's currency."""
-    if product is None or not product.is_visible:
+    issue = sellable_issue(product, currency)
+    if issue is LineIssue.UNAVAILABLE or product is None:
         raise NotFoundError("This product is not for sale.", product_id=str(product_id))
-    if product.price.currency != currency:
+    if issue is LineIssue.CURRENCY_MISMATCH:
         raise ValidationError(
             f"This product is priced in {product.price.currency}, not in the shop's "
             f"currency {currency}.",
@@ -41,15 +60,6 @@ def require_sellable(product_id: UUID, product: P | None, currency: str, *, fiel
             allowed=[currency],
         )
     return product
-
-
-class LineIssue(StrEnum):
-    """Why a cart line cannot be bought now, most fundamental first."""
-
-    UNAVAILABLE = "unavailable"  # deleted, unpublished or unknown
-    CURRENCY_MISMATCH = "currency_mismatch"  # priced in another currency than the shop's
-    AMOUNT_OUT_OF_RANGE = "amount_out_of_range"  # its total would pass the largest amount
-    OUT_OF_STOCK = "out_of_stock"  # current stock does not cover the quantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +119,8 @@ def price_cart(
     count = 0
     for product_id, quantity in lines.items():
         product = products.get(product_id)
-        if product is None or not product.is_visible:
+        issue = sellable_issue(product, currency)
+        if issue is LineIssue.UNAVAILABLE or product is None:
             priced.append(
                 PricedLine(
                     product_id,
@@ -125,16 +136,14 @@ def price_cart(
         price = product.price
         amount = price.amount * quantity
         line_total = Money(amount, price.currency) if abs(amount) <= MAX_AMOUNT else None
-        issue: LineIssue | None = None
-        if price.currency != currency:
-            issue = LineIssue.CURRENCY_MISMATCH
-        elif line_total is None or total + amount > MAX_AMOUNT:
-            issue = LineIssue.AMOUNT_OUT_OF_RANGE
-        elif product.stock < quantity:
-            issue = LineIssue.OUT_OF_STOCK
-        else:
-            total += amount
-            count += quantity
+        if issue is None:  # (a line in another currency shows its price, never summed)
+            if line_total is None or total + amount > MAX_AMOUNT:
+                issue = LineIssue.AMOUNT_OUT_OF_RANGE
+            elif product.stock < quantity:
+                issue = LineIssue.OUT_OF_STOCK
+            else:
+                total += amount
+                count += quantity
         priced.append(
             PricedLine(product_id, quantity, product.sku, product.name, price, line_total, issue)
         )
