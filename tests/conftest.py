@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.platform.migrations import upgrade
+from agora.platform.db.migrations import upgrade
 from agora.platform.settings import Settings, load_settings
 
 pytest_plugins = ["anyio", "tests.support.accounts", "tests.support.catalog"]

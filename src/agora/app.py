@@ -10,13 +10,13 @@ from fastapi.responses import ORJSONResponse
 from starlette.middleware.cors import CORSMiddleware
 
 from agora import __version__
-from agora.api import docs, health
-from agora.api.errors import install_error_handlers
-from agora.api.middleware import RequestContextMiddleware
-from agora.api.rate_limit import RateLimitMiddleware
 from agora.audit.api import router as audit_router
 from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
+from agora.http import docs, health
+from agora.http.errors import install_error_handlers
+from agora.http.middleware import RequestContextMiddleware
+from agora.http.rate_limit import RateLimitMiddleware
 from agora.identity.api import api_keys_router, users_router
 from agora.identity.api import router as identity_router
 from agora.identity.mfa_api import router as mfa_router

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from agora.api.middleware import RequestContextMiddleware
+from agora.http.middleware import RequestContextMiddleware
 
 
 async def test_liveness_answers_in_the_envelope(client: httpx.AsyncClient) -> None:

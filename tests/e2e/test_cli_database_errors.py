@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from agora.platform.migrations import upgrade
+from agora.platform.db.migrations import upgrade
 from tests.conftest import _admin_execute
 from tests.e2e.served import agora, base_env, free_port
 

@@ -24,7 +24,7 @@ from agora.app import create_app
 from agora.bootstrap import Container, build_container
 from agora.identity.api_keys import ApiKeyService
 from agora.identity.user_admin import UserAdministration
-from agora.platform.migrations import upgrade
+from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
 from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import Account

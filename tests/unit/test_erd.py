@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 
 from agora.bootstrap import load_metadata
 from agora.cli.main import app
-from agora.platform.database import JsonDocument, Timestamp
-from agora.platform.erd import render_diagram, render_document
+from agora.platform.db.erd import render_diagram, render_document
+from agora.platform.db.schema import JsonDocument, Timestamp
 
 COMMITTED_ERD = Path(__file__).resolve().parents[2] / "docs" / "erd.md"
 

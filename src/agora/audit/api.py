@@ -12,9 +12,9 @@ from starlette.responses import Response
 from agora.audit.domain import ACTION_PATTERN, MAX_ACTION, AuditQuery
 from agora.audit.schemas import AuditEventOut, audit_event_out
 from agora.audit.services import AuditService
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, Page, use
-from agora.platform.http.schemas import Envelope, error_responses
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, Page, use
+from agora.http.schemas import Envelope, error_responses
 
 router = APIRouter(tags=["audit"])
 Audit = Annotated[AuditService, Depends(use(AuditService))]

@@ -25,9 +25,11 @@ from agora.bootstrap.infrastructure import (
     wire_notifications,
     wire_rate_limits,
 )
-from agora.platform.database import create_engine, metadata
-from agora.platform.health import HealthChecks
-from agora.platform.idempotency import SqlIdempotencyStore
+from agora.platform.db.engine import create_engine
+from agora.platform.db.idempotency_store import SqlIdempotencyStore
+from agora.platform.db.schema import metadata
+from agora.platform.health_checks import HealthChecks
+from agora.platform.idempotency_keys import IdempotencyStore
 from agora.platform.settings import Settings
 
 __all__ = ["Container", "build_container", "load_metadata"]
@@ -39,7 +41,7 @@ async def build_container(settings: Settings) -> Container:
     container.registry.provide(Settings, settings)
     container.registry.provide(HealthChecks, container.health)
     container.registry.provide(
-        SqlIdempotencyStore,
+        IdempotencyStore,  # type: ignore[type-abstract]
         SqlIdempotencyStore(engine, timedelta(hours=settings.idempotency_ttl_hours)),
     )
     wire_rate_limits(container)
@@ -65,6 +67,6 @@ def load_metadata() -> MetaData:
     import agora.identity.adapters.tables
     import agora.ordering.adapters.tables
     import agora.payments.adapters.tables
-    import agora.platform.tables  # noqa: F401
+    import agora.platform.db.tables  # noqa: F401
 
     return metadata

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.platform.health import HealthChecks
-from agora.platform.rate_limit import RateLimiter
+from agora.platform.health_checks import HealthChecks
+from agora.platform.rate_limiter import RateLimiter
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from agora.bootstrap.container import Container
 from agora.platform.logging import get_logger
 from agora.platform.production_guard import production_notices
-from agora.platform.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from agora.platform.rate_limiter import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
 log = get_logger("agora.bootstrap")
 

@@ -24,9 +24,9 @@ from agora.catalog.schemas import (
     product_out,
 )
 from agora.catalog.services import CatalogService, parse_reference
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, OptionalPrincipal, Page, use
-from agora.platform.http.schemas import Envelope, error_responses
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, OptionalPrincipal, Page, use
+from agora.http.schemas import Envelope, error_responses
 from agora.platform.money import MAX_AMOUNT
 
 router = APIRouter()

@@ -6,16 +6,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from agora.catalog.domain import MAX_STOCK, Category, CategoryNode, Product
-from agora.platform.http.bounds import Int32, Version
-from agora.platform.http.schemas import MoneyIn, MoneyOut
+from agora.http.bounds import Int32, Version
+from agora.http.schemas import MoneyIn, MoneyOut, RequestModel
 
 
-class ProductCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductCreate(RequestModel):
     sku: str = Field(min_length=1, max_length=64, examples=["TSHIRT-RED-M"])
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(
@@ -33,10 +31,8 @@ class ProductCreate(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(RequestModel):
     """Only the fields sent are changed; ``version`` is the one the client last read."""
-
-    model_config = ConfigDict(extra="forbid")
 
     version: Version
     sku: str | None = Field(default=None, min_length=1, max_length=64)
@@ -61,9 +57,7 @@ class ProductUpdate(BaseModel):
         return values
 
 
-class StockAdjustment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StockAdjustment(RequestModel):
     delta: Int32 = Field(ge=-MAX_STOCK, le=MAX_STOCK, description="Units to add (or remove).")
     reason: str = Field(min_length=1, max_length=200, examples=["stock-take correction"])
 
@@ -105,9 +99,7 @@ def product_out(product: Product) -> dict[str, Any]:
     }
 
 
-class CategoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryCreate(RequestModel):
     name: str = Field(min_length=1, max_length=200)
     slug: str | None = Field(
         default=None,
@@ -119,9 +111,7 @@ class CategoryCreate(BaseModel):
     parent_id: UUID | None = None
 
 
-class CategoryUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CategoryUpdate(RequestModel):
     version: Version
     name: str | None = Field(default=None, min_length=1, max_length=200)
     slug: str | None = Field(

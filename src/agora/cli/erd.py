@@ -10,7 +10,7 @@ import typer
 
 from agora.bootstrap import load_metadata
 from agora.cli.runtime import console
-from agora.platform.erd import render_diagram, render_document
+from agora.platform.db.erd import render_diagram, render_document
 
 MAX_DIFF_LINES = 40
 

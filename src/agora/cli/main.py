@@ -9,14 +9,8 @@ from typing import Annotated
 import typer
 
 from agora.cli import accounts, audit, erd, keys, mfa, seed
-from agora.cli.runtime import (
-    check_database,
-    console,
-    describe_database,
-    fail,
-    settings_or_exit,
-)
-from agora.platform.migrations import upgrade
+from agora.cli.runtime import check_database, console, describe_database, fail, settings_or_exit
+from agora.platform.db.migrations import upgrade
 
 app = typer.Typer(
     name="agora",

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from agora.bootstrap import Container, build_container
-from agora.platform.database import create_engine
+from agora.platform.db.engine import create_engine
+from agora.platform.db.migrations import SchemaState, schema_state
 from agora.platform.errors import DomainError
-from agora.platform.migrations import SchemaState, schema_state
 from agora.platform.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")

@@ -8,6 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter, BackgroundTasks, Depends, Query
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, Page, account_security_router, use
+from agora.http.schemas import Envelope, error_responses
 from agora.identity.accounts import AccountService
 from agora.identity.api_keys import ApiKeyService
 from agora.identity.mfa_schemas import SecondFactorRequiredOut
@@ -34,14 +37,6 @@ from agora.identity.second_factor import SecondFactorRequired
 from agora.identity.services import IdentityService, normalise_email
 from agora.identity.user_admin import UserAdministration
 from agora.platform.access import Role
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import (
-    CurrentPrincipal,
-    Page,
-    account_security_router,
-    use,
-)
-from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])

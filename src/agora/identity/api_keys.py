@@ -9,15 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from agora.identity.domain import (
-    ApiKey,
-    api_key_prefix,
-    hash_api_key,
-    new_api_key,
-)
-from agora.identity.ports import (
-    IdentityUnitOfWorkFactory,
-)
+from agora.identity.domain import ApiKey, api_key_prefix, hash_api_key, new_api_key
+from agora.identity.ports import IdentityUnitOfWorkFactory
 from agora.identity.services import clean_name
 from agora.platform.access import PERMISSIONS, Permission, Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail

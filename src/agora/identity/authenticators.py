@@ -3,18 +3,11 @@ that sends API keys to their own authenticator."""
 
 from __future__ import annotations
 
-from agora.identity.domain import (
-    is_api_key,
-)
-from agora.identity.ports import (
-    AccessTokens,
-    UnknownSigningKeyError,
-)
+from agora.identity.domain import is_api_key
+from agora.identity.ports import AccessTokens, UnknownSigningKeyError
 from agora.identity.revocation import RevokedSessions
 from agora.platform.access import Authenticator, Principal, Role
-from agora.platform.errors import (
-    AuthenticationError,
-)
+from agora.platform.errors import AuthenticationError
 from agora.platform.logging import get_logger
 
 log = get_logger("agora.identity")

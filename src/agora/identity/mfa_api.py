@@ -7,6 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, account_security_router, use
+from agora.http.schemas import Envelope, error_responses
 from agora.identity.mfa import MfaService
 from agora.identity.mfa_schemas import (
     MfaCodeIn,
@@ -16,9 +19,6 @@ from agora.identity.mfa_schemas import (
     TotpEnrollmentOut,
 )
 from agora.identity.schemas import TokenPairOut
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, account_security_router, use
-from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])

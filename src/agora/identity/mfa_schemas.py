@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from agora.http.schemas import RequestModel
 from agora.identity.second_factor import MfaStatus, SecondFactorRequired, TotpEnrollment
 
 # Long enough for a recovery code typed with spaces and dashes; the service decides
@@ -18,15 +19,11 @@ _Code = Field(
 )
 
 
-class MfaCodeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MfaCodeIn(RequestModel):
     code: str = _Code
 
 
-class MfaLoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MfaLoginIn(RequestModel):
     mfa_token: str = Field(
         min_length=1, max_length=200, description="The token from POST /api/v1/auth/login."
     )

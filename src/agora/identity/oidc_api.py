@@ -14,12 +14,12 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import use
+from agora.http.schemas import Envelope, error_responses
 from agora.identity.oidc import OidcLoginService
 from agora.identity.oidc_schemas import OidcLoginOut, OidcProviderOut, OidcSecondFactorOut
 from agora.platform.errors import DomainError
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import use
-from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 from agora.platform.settings import Settings
 

@@ -16,12 +16,12 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query
 from starlette.responses import Response
 
+from agora.http.dependencies import use
+from agora.http.pages import escape, page
 from agora.identity.accounts import AccountService
 from agora.identity.domain import InvalidEmailTokenError
 from agora.identity.password_policy import MAX_LENGTH, MIN_LENGTH
 from agora.platform.errors import ValidationError
-from agora.platform.http.dependencies import use
-from agora.platform.http.pages import escape, page
 
 router = APIRouter(include_in_schema=False)
 Accounts = Annotated[AccountService, Depends(use(AccountService))]

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from agora.http.bounds import Version
+from agora.http.schemas import RequestModel
 from agora.identity.domain import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, ApiKey, TokenPair, User
 from agora.identity.password_policy import MAX_LENGTH
 from agora.platform.access import Permission, Role
-from agora.platform.http.bounds import Version
 
 # Bodies are bounded here; the service applies the real rules (email syntax, policy)
 # so that API, CLI and seed share one set of messages.
@@ -23,31 +24,23 @@ _Name = Field(min_length=1, max_length=MAX_NAME_LENGTH * 2, examples=["Ada Lovel
 _RefreshToken = Field(min_length=1, max_length=200)
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterIn(RequestModel):
     email: str = _Email
     password: str = _Password
     name: str = _Name
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoginIn(RequestModel):
     email: str = _Email
     password: str = _Password
 
 
-class RefreshIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshIn(RequestModel):
     refresh_token: str = _RefreshToken
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(RequestModel):
     """Only the name is the user's to change; anything else (``role``, ``email``) is a 422."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH * 2)
     version: Version | None = None
@@ -123,10 +116,8 @@ class AdminUserOut(BaseModel):
         }
 
 
-class UserAccessUpdate(BaseModel):
+class UserAccessUpdate(RequestModel):
     """What an administrator may change; anything else (``email``, ``name``...) is a 422."""
-
-    model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
     is_active: bool | None = Field(
@@ -138,9 +129,7 @@ class UserAccessUpdate(BaseModel):
 # -- API keys -------------------------------------------------------------------------------
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApiKeyCreate(RequestModel):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH * 2, examples=["Warehouse sync"])
     scopes: list[Permission] = Field(
         max_length=len(Permission) * 2,
@@ -190,28 +179,20 @@ _EmailToken = Field(
 )
 
 
-class EmailTokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EmailTokenIn(RequestModel):
     token: str = _EmailToken
 
 
-class PasswordResetRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordResetRequestIn(RequestModel):
     email: str = _Email
 
 
-class PasswordResetConfirmIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordResetConfirmIn(RequestModel):
     token: str = _EmailToken
     password: str = _Password
 
 
-class PasswordChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChangeIn(RequestModel):
     current_password: str = _Password
     new_password: str = _Password
 

@@ -10,6 +10,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, account_security_router, use
+from agora.http.schemas import Envelope, error_responses
 from agora.identity.keys import SigningKeyService
 from agora.identity.mfa import MfaService
 from agora.identity.mfa_schemas import MfaLoginIn, SecondFactorRequiredOut
@@ -20,9 +23,6 @@ from agora.identity.session_schemas import CookieSessionOut, JwksOut, SessionOut
 from agora.identity.sessions import SessionService
 from agora.platform.clock import utcnow
 from agora.platform.cookie_sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, account_security_router, use
-from agora.platform.http.schemas import Envelope, error_responses
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])

@@ -8,14 +8,8 @@ from uuid import UUID
 
 from agora.identity.api_keys import VerifiedKeyCache
 from agora.identity.current_access import AccountAccess, CurrentAccess
-from agora.identity.domain import (
-    User,
-)
-from agora.identity.ports import (
-    IdentityUnitOfWork,
-    IdentityUnitOfWorkFactory,
-    UserFilter,
-)
+from agora.identity.domain import User
+from agora.identity.ports import IdentityUnitOfWork, IdentityUnitOfWorkFactory, UserFilter
 from agora.identity.revocation import RevokedSessions
 from agora.platform.access import Permission, Principal, Role
 from agora.platform.audit import AuditTrail, NullAuditTrail

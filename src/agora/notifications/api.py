@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import registry
+from agora.http.pages import escape, page
 from agora.notifications.domain import DeliveredMessage
 from agora.notifications.ports import Mailbox
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import registry
-from agora.platform.http.pages import escape, page
 
 router = APIRouter(prefix="/dev", include_in_schema=False)
 

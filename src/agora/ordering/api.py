@@ -11,7 +11,10 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from agora.api.idempotency import Execution, run_idempotently
+from agora.http import envelope
+from agora.http.dependencies import CurrentPrincipal, Page, use
+from agora.http.idempotency import Execution, run_idempotently
+from agora.http.schemas import Envelope, error_responses
 from agora.ordering.carts import CartService
 from agora.ordering.domain import OrderStatus
 from agora.ordering.ports import OrderFilter
@@ -26,15 +29,12 @@ from agora.ordering.schemas import (
     order_out,
 )
 from agora.ordering.services import OrderService
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import CurrentPrincipal, Page, use
-from agora.platform.http.schemas import Envelope, error_responses
-from agora.platform.idempotency import SqlIdempotencyStore, validate_key
+from agora.platform.idempotency_keys import IdempotencyStore, validate_key
 
 router = APIRouter()
 Carts = Annotated[CartService, Depends(use(CartService))]
 Orders = Annotated[OrderService, Depends(use(OrderService))]
-Idempotency = Annotated[SqlIdempotencyStore, Depends(use(SqlIdempotencyStore))]
+Idempotency = Annotated[IdempotencyStore, Depends(use(IdempotencyStore))]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -16,11 +16,7 @@ from types import MappingProxyType
 from uuid import UUID
 
 from agora.platform.clock import utcnow
-from agora.platform.errors import (
-    IllegalTransitionError,
-    PermissionDeniedError,
-    ValidationError,
-)
+from agora.platform.errors import IllegalTransitionError, PermissionDeniedError, ValidationError
 from agora.platform.events import DomainEvent
 from agora.platform.ids import new_id
 from agora.platform.money import Money, total

@@ -10,26 +10,22 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from agora.http.bounds import Int32
+from agora.http.schemas import MoneyOut, RequestModel
 from agora.ordering.domain import MAX_LINES, MAX_QUANTITY, MIN_QUANTITY, Order, OrderStatus
 from agora.ordering.pricing import LineIssue, PricedCart
-from agora.platform.http.bounds import Int32
-from agora.platform.http.schemas import MoneyOut
 
 Quantity = Field(ge=MIN_QUANTITY, le=MAX_QUANTITY, description="1 to 99")
 
 
-class CartItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CartItemIn(RequestModel):
     product_id: UUID
     quantity: Int32 = Quantity
 
 
-class CartQuantityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CartQuantityIn(RequestModel):
     quantity: Int32 = Quantity
 
 
@@ -56,16 +52,12 @@ class CartOut(BaseModel):
     item_count: int = Field(description="Units in the lines that can be bought.")
 
 
-class OrderItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderItemIn(RequestModel):
     product_id: UUID
     quantity: Int32 = Quantity
 
 
-class OrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderCreate(RequestModel):
     payment_token: str = Field(
         min_length=1,
         max_length=100,
@@ -81,9 +73,7 @@ class OrderCreate(BaseModel):
     )
 
 
-class OrderCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OrderCancel(RequestModel):
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from starlette.responses import Response
 
+from agora.http import envelope
+from agora.http.dependencies import use
+from agora.http.schemas import Envelope, error_responses
 from agora.payments.schemas import WebhookReceipt
 from agora.payments.services import PaymentService
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import use
-from agora.platform.http.schemas import Envelope, error_responses
 
 router = APIRouter()
 Payments = Annotated[PaymentService, Depends(use(PaymentService))]

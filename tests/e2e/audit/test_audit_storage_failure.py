@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from agora.audit.domain import ChainReport
 from agora.audit.services import AuditService
 from agora.bootstrap import build_container
-from agora.platform.migrations import upgrade
+from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
 from tests.e2e.served import agora, base_env, serve
 

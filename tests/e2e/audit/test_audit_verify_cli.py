@@ -22,7 +22,7 @@ from agora.audit.domain import AuditRecord
 from agora.audit.services import AuditService
 from agora.bootstrap import build_container
 from agora.cli.main import app
-from agora.platform.migrations import upgrade
+from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
 from tests.e2e.served import agora, base_env
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from agora.bootstrap import Container
 from agora.catalog.services import CatalogService
 from agora.platform.access import Principal
+from agora.platform.db.tables import outbox_events
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.ids import new_id
 from agora.platform.money import Money
-from agora.platform.tables import outbox_events
 
 from .conftest import make_product
 

@@ -27,9 +27,10 @@ from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningK
 from agora.identity.adapters.tables import refresh_tokens, signing_keys, users
 from agora.identity.ports import KeyRotation
 from agora.platform.access import Role
-from agora.platform.database import Timestamp, create_engine
+from agora.platform.db.engine import create_engine
+from agora.platform.db.migrations import upgrade
+from agora.platform.db.schema import Timestamp
 from agora.platform.errors import ConflictError
-from agora.platform.migrations import upgrade
 from tests.conftest import _admin_execute, make_test_settings
 
 SECRET = "integration-secret-" + "0123456789abcdef" * 3
@@ -39,7 +40,8 @@ RACER = """
 import asyncio, sys, time
 from datetime import timedelta
 from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningKeyStore
-from agora.platform.database import Timestamp, create_engine
+from agora.platform.db.schema import Timestamp
+from agora.platform.db.engine import create_engine
 from agora.platform.settings import load_settings
 
 async def main(url: str, start: float) -> None:

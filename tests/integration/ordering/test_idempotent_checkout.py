@@ -14,15 +14,15 @@ import orjson
 import pytest
 from starlette.responses import Response
 
-from agora.api.idempotency import Execution, run_idempotently
 from agora.bootstrap import Container
+from agora.http.idempotency import Execution, run_idempotently
 from agora.platform.errors import OutOfStockError, PaymentDeclinedError, ValidationError
-from agora.platform.idempotency import SqlIdempotencyStore
+from agora.platform.idempotency_keys import IdempotencyStore
 
 
 @pytest.fixture
-def store(container: Container) -> SqlIdempotencyStore:
-    return container.registry.get(SqlIdempotencyStore)
+def store(container: Container) -> IdempotencyStore:
+    return container.registry.get(IdempotencyStore)
 
 
 def new_scope() -> str:
@@ -30,7 +30,7 @@ def new_scope() -> str:
 
 
 async def test_unexpected_failure_before_execution_releases_the_key(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
 
@@ -43,7 +43,7 @@ async def test_unexpected_failure_before_execution_releases_the_key(
 
 
 async def test_unexpected_failure_after_execution_started_is_replayed_not_rerun(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
     calls = 0
@@ -63,7 +63,7 @@ async def test_unexpected_failure_after_execution_started_is_replayed_not_rerun(
 
 
 async def test_failure_after_execution_started_is_stored_and_replayed(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
     calls = 0
@@ -87,7 +87,7 @@ async def test_failure_after_execution_started_is_stored_and_replayed(
     [(ValidationError("An order needs at least one item."), 422), (OutOfStockError(), 409)],
 )
 async def test_failure_before_execution_is_not_stored(
-    store: SqlIdempotencyStore, refusal: Exception, status: int
+    store: IdempotencyStore, refusal: Exception, status: int
 ) -> None:
     scope, key = new_scope(), "k"
 
@@ -101,7 +101,7 @@ async def test_failure_before_execution_is_not_stored(
 
 
 async def test_server_error_after_execution_started_is_replayed(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
     calls = 0
@@ -124,7 +124,7 @@ async def test_server_error_after_execution_started_is_replayed(
 
 
 async def test_a_request_cancelled_after_execution_started_is_not_run_again(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
     calls = 0
@@ -144,7 +144,7 @@ async def test_a_request_cancelled_after_execution_started_is_not_run_again(
 
 
 async def test_server_error_before_execution_releases_the_key(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
 ) -> None:
     scope, key = new_scope(), "k"
 

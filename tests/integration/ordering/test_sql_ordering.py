@@ -15,8 +15,8 @@ from agora.catalog.adapters.stock import SqlStockLedger
 from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
 from agora.ordering.domain import Order, OrderLine, OrderStatus, order_event
 from agora.ordering.ports import OrderFilter
+from agora.platform.db.tables import outbox_events
 from agora.platform.money import Money
-from agora.platform.tables import outbox_events
 
 UnitOfWork = Callable[..., SqlOrderingUnitOfWork]
 

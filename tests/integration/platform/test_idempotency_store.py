@@ -8,12 +8,9 @@ from datetime import timedelta
 import pytest
 
 from agora.bootstrap import Container
-from agora.platform.errors import (
-    IdempotencyKeyReusedError,
-    RequestInProgressError,
-    ValidationError,
-)
-from agora.platform.idempotency import SqlIdempotencyStore, StoredResponse, validate_key
+from agora.platform.db.idempotency_store import SqlIdempotencyStore
+from agora.platform.errors import IdempotencyKeyReusedError, RequestInProgressError, ValidationError
+from agora.platform.idempotency_keys import StoredResponse, validate_key
 from agora.platform.ids import new_id
 
 

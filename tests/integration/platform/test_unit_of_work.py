@@ -6,10 +6,10 @@ from sqlalchemy import func, insert, select
 
 from agora.bootstrap import Container
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.db.tables import idempotency_keys, outbox_events
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.events import DomainEvent
 from agora.platform.ids import new_id
-from agora.platform.tables import idempotency_keys, outbox_events
 
 
 async def _count_outbox(container: Container, aggregate_id: object) -> int:

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.audit.adapters.tables import audit_chain_head, audit_records
 from agora.audit.domain import GENESIS_HASH, AuditQuery, AuditRecord, ChainHead
-from agora.platform.database import SqlUnitOfWork, optional_uuid, plain_uuid
+from agora.platform.db.schema import optional_uuid, plain_uuid
+from agora.platform.db.transaction import SqlUnitOfWork
 
 HEAD_ID = 1
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from agora.platform.database import JsonDocument, Timestamp, metadata
+from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 audit_records = Table(
     "audit_records",

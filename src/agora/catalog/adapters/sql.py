@@ -27,14 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.catalog.adapters import search
 from agora.catalog.adapters.search import TextSearch
 from agora.catalog.adapters.tables import categories, products
-from agora.catalog.domain import (
-    Category,
-    Product,
-    ProductFilter,
-    ProductSort,
-    search_terms,
-)
-from agora.platform.database import SqlUnitOfWork, optional_uuid, plain_uuid
+from agora.catalog.domain import Category, Product, ProductFilter, ProductSort, search_terms
+from agora.platform.db.schema import optional_uuid, plain_uuid
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.money import Money
 

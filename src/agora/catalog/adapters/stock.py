@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agora.catalog.adapters.tables import products
 from agora.catalog.domain import StockReservation
 from agora.platform.clock import utcnow
-from agora.platform.database import plain_uuid
+from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import NotFoundError, OutOfStockError, ValidationError
 from agora.platform.money import Money
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import CHAR
 
-from agora.platform.database import JsonDocument, Timestamp, metadata
+from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 categories = Table(
     "categories",

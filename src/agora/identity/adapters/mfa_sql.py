@@ -20,7 +20,7 @@ from agora.identity.second_factor import (
     RecoveryCode,
     TotpCredential,
 )
-from agora.platform.database import plain_uuid
+from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import ConflictError
 from agora.platform.logging import get_logger
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, Uuid
 
-from agora.platform.database import Timestamp, metadata
+from agora.platform.db.schema import Timestamp, metadata
 
 oidc_identities = Table(
     "oidc_identities",

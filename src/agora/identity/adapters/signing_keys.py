@@ -35,7 +35,7 @@ from agora.identity.adapters.secret_box import SecretBox, SecretBoxError
 from agora.identity.adapters.tables import signing_keys
 from agora.identity.ports import KeyRotation, SigningKeyInfo
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import ConflictError, DependencyUnavailableError
 from agora.platform.logging import get_logger
 

@@ -23,7 +23,8 @@ from agora.identity.domain import (
 )
 from agora.identity.ports import UserFilter
 from agora.platform.access import Permission, Role
-from agora.platform.database import SqlUnitOfWork, Timestamp, plain_uuid
+from agora.platform.db.schema import Timestamp, plain_uuid
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 
 

@@ -12,7 +12,7 @@ from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.adapters.tables import users
 from agora.identity.current_access import AccountAccess
 from agora.platform.access import Role
-from agora.platform.database import plain_uuid
+from agora.platform.db.schema import plain_uuid
 
 # Bound parameters per query: well inside every driver's limit, and few round trips
 # for the handful of privileged accounts a process usually keeps.

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agora.identity.adapters.oidc_tables import oidc_identities, oidc_login_states
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.oidc_domain import LoginState, OidcLink
-from agora.platform.database import plain_uuid
+from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import AlreadyExistsError
 
 

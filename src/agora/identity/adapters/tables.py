@@ -18,7 +18,7 @@ from sqlalchemy import (
     false,
 )
 
-from agora.platform.database import Timestamp, metadata
+from agora.platform.db.schema import Timestamp, metadata
 
 users = Table(
     "users",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from agora.platform.database import JsonDocument, Timestamp
+from agora.platform.db.schema import JsonDocument, Timestamp
 
 revision = "0001"
 down_revision = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from agora.platform.database import Timestamp
+from agora.platform.db.schema import Timestamp
 
 revision = "0004"
 down_revision = "0003"

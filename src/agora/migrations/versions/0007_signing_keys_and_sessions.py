@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from agora.platform.database import Timestamp
+from agora.platform.db.schema import Timestamp
 
 revision = "0007"
 down_revision = "0006"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from agora.platform.database import JsonDocument, Timestamp
+from agora.platform.db.schema import JsonDocument, Timestamp
 
 revision = "0011"
 down_revision = "0010"

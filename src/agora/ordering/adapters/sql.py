@@ -18,7 +18,8 @@ from agora.ordering.adapters.tables import cart_items, order_items, order_status
 from agora.ordering.domain import Cart, Order, OrderLine, OrderStatus, StatusChange
 from agora.ordering.ports import OrderFilter, StockLedger
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork, plain_uuid
+from agora.platform.db.schema import plain_uuid
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
 from agora.platform.money import Money

@@ -13,7 +13,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from agora.platform.database import Timestamp, metadata
+from agora.platform.db.schema import Timestamp, metadata
 
 orders = Table(
     "orders",

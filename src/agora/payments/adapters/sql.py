@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.payments.adapters.tables import payment_webhook_events, payments
 from agora.payments.domain import ACTIVE_STATUSES, Payment, PaymentStatus
 from agora.platform.clock import utcnow
-from agora.platform.database import SqlUnitOfWork, plain_uuid
+from agora.platform.db.schema import plain_uuid
+from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import ConflictError
 from agora.platform.money import Money
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Uuid
 
-from agora.platform.database import Timestamp, metadata
+from agora.platform.db.schema import Timestamp, metadata
 
 payments = Table(
     "payments",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Uuid
 
-from agora.platform.database import JsonDocument, Timestamp, metadata
+from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 outbox_events = Table(
     "outbox_events",

@@ -1,16 +1,7 @@
-"""Idempotency keys for writes that move money.
-
-The first request with a key claims it; once it completes, its response is stored (or
-the claim released, when the request was refused before it started executing: see
-``agora.api.idempotency``); a retry with the same key and body replays a stored
-response byte for byte; the same key with another body is refused; a retry while the
-first is still running gets 409. Keys are scoped per
-actor, so two customers can never collide, and expire after a configurable TTL.
-"""
+"""The idempotency keys table behind ``agora.http.idempotency``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, delete, insert, select, update
@@ -18,29 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.platform.clock import utcnow
-from agora.platform.errors import (
-    IdempotencyKeyReusedError,
-    RequestInProgressError,
-    ValidationError,
-)
-from agora.platform.tables import idempotency_keys
-
-MAX_KEY_LENGTH = 255
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status_code: int
-    body: bytes
-
-
-def validate_key(key: str) -> str:
-    key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ValidationError(
-            "Idempotency-Key must be 1 to 255 printable characters.", field="Idempotency-Key"
-        )
-    return key
+from agora.platform.db.tables import idempotency_keys
+from agora.platform.errors import IdempotencyKeyReusedError, RequestInProgressError
+from agora.platform.idempotency_keys import StoredResponse
 
 
 class SqlIdempotencyStore:

@@ -13,8 +13,8 @@ import math
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agora.platform.http import envelope
-from agora.platform.rate_limit import RateDecision, RateLimiter
+from agora.http import envelope
+from agora.platform.rate_limiter import RateDecision, RateLimiter
 
 WINDOW_SECONDS = 60.0
 

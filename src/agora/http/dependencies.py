@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from agora.http.schemas import error_responses
 from agora.platform.access import Authenticator, Principal
 from agora.platform.cookie_sessions import (
     CSRF_HEADER,
@@ -21,7 +22,6 @@ from agora.platform.cookie_sessions import (
     CookieAuthenticator,
 )
 from agora.platform.errors import AuthenticationError
-from agora.platform.http.schemas import error_responses
 from agora.platform.registry import ServiceRegistry
 
 T = TypeVar("T")

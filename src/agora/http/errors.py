@@ -10,11 +10,11 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from agora.http import envelope
 from agora.platform import errors
-from agora.platform.http import envelope
 from agora.platform.logging import get_logger
 
-log = get_logger("agora.api")
+log = get_logger("agora.http")
 
 # Most specific class first: the first match along the exception's MRO wins.
 STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {

@@ -44,9 +44,14 @@ class ErrorEnvelope(BaseModel):
     meta: Meta
 
 
-class MoneyIn(BaseModel):
+class RequestModel(BaseModel):
+    """The base of every request body: a field the API does not know is a 422, never
+    silently dropped (a misspelt ``quantitiy`` must not turn into the default)."""
+
     model_config = ConfigDict(extra="forbid")
 
+
+class MoneyIn(RequestModel):
     amount: int = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents).")
     currency: str = Field(pattern="^[A-Z]{3}$", examples=["EUR"])
 

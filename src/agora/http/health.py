@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from agora.platform.health import HealthChecks
-from agora.platform.http import envelope
-from agora.platform.http.dependencies import registry
+from agora.http import envelope
+from agora.http.dependencies import registry
+from agora.platform.health_checks import HealthChecks
 
 router = APIRouter(prefix="/health", tags=["health"])
 

@@ -20,8 +20,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agora.api.errors import unexpected_error_response, validation_error_response
-from agora.platform.http import envelope, unstorable_text
+from agora.http import envelope, unstorable_text
+from agora.http.errors import unexpected_error_response, validation_error_response
 from agora.platform.logging import get_logger
 from agora.platform.request_context import enter_request, leave_request
 

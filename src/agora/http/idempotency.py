@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 
 from starlette.responses import Response
 
-from agora.api.errors import domain_error_response, unexpected_error_response
+from agora.http import envelope
+from agora.http.errors import domain_error_response, unexpected_error_response
 from agora.platform.errors import DomainError
-from agora.platform.http import envelope
-from agora.platform.idempotency import SqlIdempotencyStore, StoredResponse
+from agora.platform.idempotency_keys import IdempotencyStore, StoredResponse
 
 
 class Execution:
@@ -38,7 +38,7 @@ class Execution:
 
 
 async def run_idempotently(
-    store: SqlIdempotencyStore,
+    store: IdempotencyStore,
     scope: str,
     key: str,
     request_hash: str,

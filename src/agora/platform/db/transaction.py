@@ -1,0 +1,97 @@
+"""The SQL unit of work: one transaction on one connection, events into the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agora.platform.db.engine import READ_ONLY
+from agora.platform.db.tables import outbox_events
+from agora.platform.events import DomainEvent
+
+
+class SqlUnitOfWork:
+    """A transaction on one connection; subclasses attach their repositories in ``_bind``.
+
+    Writing units take the write lock up front on SQLite; on PostgreSQL they run at
+    READ COMMITTED and rely on atomic conditional updates and row locks. Read-only
+    units never write: on PostgreSQL each of their statements runs in autocommit (no
+    shared snapshot across statements, which the catalog's page-plus-count reads do
+    not need); on SQLite they hold a deferred read transaction. A ``snapshot`` unit is a
+    read-only unit whose statements all see one instant (REPEATABLE READ on PostgreSQL;
+    SQLite's read transaction in WAL mode already is one snapshot), for reads that must
+    agree with each other, such as a walk over a whole hash chain.
+    """
+
+    connection: AsyncConnection
+
+    def __init__(
+        self, engine: AsyncEngine, *, read_only: bool = False, snapshot: bool = False
+    ) -> None:
+        self._engine = engine
+        self._read_only = read_only or snapshot
+        self._snapshot = snapshot
+        self._events: list[DomainEvent] = []
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        connection = await self._engine.connect()
+        if self._read_only:
+            options: dict[str, Any] = {READ_ONLY: True}
+            if connection.dialect.name == "postgresql":
+                # A read needs no transaction of its own on PostgreSQL: autocommit saves
+                # the BEGIN and ROLLBACK round trips on every catalog read.
+                options["isolation_level"] = "REPEATABLE READ" if self._snapshot else "AUTOCOMMIT"
+            connection = await connection.execution_options(**options)
+        self.connection = connection
+        try:
+            await connection.begin()
+            self._bind(connection)
+        except BaseException:
+            await connection.close()
+            raise
+        return self
+
+    def _bind(self, connection: AsyncConnection) -> None:
+        """Create repositories on ``connection``; overridden by each context."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self.connection.rollback()
+        finally:
+            await self.connection.close()
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._events:
+            await self.connection.execute(
+                insert(outbox_events),
+                [
+                    {
+                        "id": e.id,
+                        "name": e.name,
+                        "aggregate_id": e.aggregate_id,
+                        "payload": e.payload,
+                        "occurred_at": e.occurred_at,
+                    }
+                    for e in self._events
+                ],
+            )
+            self._events.clear()
+        await self.connection.commit()
+        self._committed = True
+
+
+UnitOfWorkFactory = Callable[..., SqlUnitOfWork]
