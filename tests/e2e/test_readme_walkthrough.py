@@ -74,7 +74,8 @@ def test_the_readme_walkthrough_runs_top_to_bottom_against_a_served_shop(
     shop: Served, tmp_path: Path
 ) -> None:
     _require_tools()
-    # The walk-through runs from the repository root, where `make run` put .venv/bin/agora.
+    # The walk-through calls .venv/bin/agora from the repository root. A scratch directory
+    # stands in for the root (so no developer's .env is read), its agora this interpreter's.
     agora_command = tmp_path / ".venv" / "bin" / "agora"
     agora_command.parent.mkdir(parents=True)
     agora_command.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m agora.cli.main "$@"\n')
