@@ -584,7 +584,7 @@ def rate_limits(env: dict[str, str]) -> str | None:
 def agora_total_ttl() -> float:
     """How long Agora keeps a counted list total, so the bare endpoint can do the same."""
     try:
-        from agora.catalog.adapters.sql import TotalCache
+        from agora.catalog.adapters.listing import TotalCache
     except ImportError:
         return 0.0
     default = inspect.signature(TotalCache).parameters.get("ttl")

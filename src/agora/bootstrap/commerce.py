@@ -14,7 +14,8 @@ def wire_catalog(c: Container) -> None:
     work's connection and reads prices through ``CatalogService.products_for_sale`` (and
     ``products_by_id``, for carts that still hold products no longer for sale).
     """
-    from agora.catalog.adapters.sql import SqlCatalogUnitOfWork, TotalCache
+    from agora.catalog.adapters.listing import TotalCache
+    from agora.catalog.adapters.sql import SqlCatalogUnitOfWork
     from agora.catalog.services import CatalogService
     from agora.platform.audit import AuditTrail
 
