@@ -32,7 +32,7 @@ class TotalCache:
     always exact (no count runs); totals of larger results may lag by ``ttl`` seconds.
     """
 
-    def __init__(self, ttl: float = 10.0, max_entries: int = 4096) -> None:
+    def __init__(self, ttl: float, max_entries: int = 4096) -> None:
         self._ttl = ttl
         self._max = max_entries
         self._entries: dict[Hashable, tuple[float, int]] = {}
