@@ -1,8 +1,9 @@
 """Set-up through the public API and the database: customers, tokens, products, words.
 
 Everything here runs before the clock starts; it uses the same endpoints a client would
-(register, login, create product) and reads sample ids and names straight from the
-database so that the load itself only exercises the routes being measured.
+(register, login, create product), the ``agora`` CLI for the administrator, and reads
+sample ids and names straight from the database so that the load itself only exercises
+the routes being measured.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 import httpx
 
 from database import BenchDatabase
-from servers import BenchmarkError
+from servers import BenchmarkError, ServerProcess
+from stack import Stack
 
 CHECKOUT_STOCK = 5_000_000
 _WORD = re.compile(r"[a-z]{4,}")
@@ -145,3 +147,21 @@ def stock_of(db: BenchDatabase, product_id: str) -> int:
     if value is None:
         raise BenchmarkError(f"product {product_id} not found in the database")
     return int(value)
+
+
+def prepare(stack: Stack, agora: ServerProcess, customers: int, rng: random.Random) -> Prepared:
+    """Customers with tokens, an administrator, the checkout product, ids and words."""
+    stack.clock.say(f"registering and logging in {customers} customers")
+    shoppers = asyncio.run(register_customers(agora.base_url, customers))
+    admin_email = f"bench-admin-{secrets.token_hex(4)}@agora.example"
+    admin_password = secrets.token_urlsafe(18)
+    stack.agora("create-admin", "--email", admin_email, "--password", admin_password, timeout=60)
+    admin_token = login(agora.base_url, admin_email, admin_password)
+    product_id, unit_price = create_checkout_product(agora.base_url, admin_token)
+    ids = sample_product_ids(stack.db, 5000)
+    terms = search_terms(stack.db, rng)
+    stack.clock.say(
+        f"checkout product {product_id}; {len(ids):,} ids for detail; "
+        f"{len(terms)} search terms (e.g. {', '.join(terms[:4])})"
+    )
+    return Prepared(shoppers, admin_token, product_id, unit_price, ids, terms)

@@ -32,7 +32,7 @@ ACTIVITIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("opening database connections", ("connect (asyncpg/connection.py",)),
     ("JWT verification", ("(jwt/",)),
     ("password hashing", ("(argon2/",)),
-    ("response body serialisation", ("dumps (agora/platform/http/envelope.py",)),
+    ("response body serialisation", ("dumps (agora/http/envelope.py",)),
     ("request validation (parameters and body)", ("_validate_value_with_model_field",)),
     (
         "transaction control (BEGIN, COMMIT, ROLLBACK)",

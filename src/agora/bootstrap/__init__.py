@@ -15,7 +15,12 @@ from datetime import timedelta
 
 from sqlalchemy import MetaData
 
-from agora.bootstrap.commerce import wire_catalog, wire_ordering, wire_payments
+from agora.bootstrap.commerce import (
+    LIST_TOTAL_CACHE_SECONDS,
+    wire_catalog,
+    wire_ordering,
+    wire_payments,
+)
 from agora.bootstrap.container import Container
 from agora.bootstrap.identity import wire_access, wire_identity, wire_mfa, wire_oidc
 from agora.bootstrap.infrastructure import (
@@ -32,7 +37,7 @@ from agora.platform.health_checks import HealthChecks
 from agora.platform.idempotency_keys import IdempotencyStore
 from agora.platform.settings import Settings
 
-__all__ = ["Container", "build_container", "load_metadata"]
+__all__ = ["LIST_TOTAL_CACHE_SECONDS", "Container", "build_container", "load_metadata"]
 
 
 async def build_container(settings: Settings) -> Container:

@@ -1,0 +1,85 @@
+"""The catalog's category repository (SQLAlchemy Core on the unit of work's connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from agora.catalog.adapters.rows import category_from_row, category_values, duplicate_field
+from agora.catalog.adapters.tables import categories
+from agora.catalog.domain import Category
+from agora.platform.errors import AlreadyExistsError, StaleVersionError
+
+
+class SqlCategoryRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def get(self, category_id: UUID) -> Category | None:
+        query = select(categories).where(categories.c.id == category_id)
+        row = (await self._conn.execute(query)).first()
+        return category_from_row(row) if row else None
+
+    async def get_by_slug(self, slug: str) -> Category | None:
+        query = select(categories).where(categories.c.slug == slug)
+        row = (await self._conn.execute(query)).first()
+        return category_from_row(row) if row else None
+
+    async def list_all(self) -> list[Category]:
+        query = (
+            select(categories)
+            .where(categories.c.deleted_at.is_(None))
+            .order_by(categories.c.name, categories.c.id)
+        )
+        return [category_from_row(row) for row in await self._conn.execute(query)]
+
+    async def add(self, category: Category) -> None:
+        await self.add_many([category])
+
+    async def add_many(self, items: Sequence[Category]) -> None:
+        if not items:
+            return
+        try:
+            await self._conn.execute(insert(categories), [category_values(c) for c in items])
+        except IntegrityError as exc:
+            if duplicate_field(exc, ("slug",)) is None:
+                raise
+            raise AlreadyExistsError(
+                "A category with this slug already exists.", field="slug"
+            ) from None
+
+    async def update(self, category: Category, expected_version: int) -> Category:
+        values = category_values(category)
+        for key in ("id", "created_at", "version"):
+            values.pop(key)
+        statement = (
+            update(categories)
+            .where(
+                categories.c.id == category.id,
+                categories.c.version == expected_version,
+                categories.c.deleted_at.is_(None),
+            )
+            .values(**values, version=categories.c.version + 1)
+            .returning(*categories.c)
+        )
+        try:
+            row = (await self._conn.execute(statement)).first()
+        except IntegrityError as exc:
+            if duplicate_field(exc, ("slug",)) is None:
+                raise
+            raise AlreadyExistsError(
+                "A category with this slug already exists.", field="slug"
+            ) from None
+        if row is None:
+            raise StaleVersionError(expected_version=expected_version)
+        return category_from_row(row)
+
+    async def has_children(self, category_id: UUID) -> bool:
+        query = select(
+            exists().where(categories.c.parent_id == category_id, categories.c.deleted_at.is_(None))
+        )
+        return bool((await self._conn.execute(query)).scalar())
