@@ -31,6 +31,19 @@ from agora.platform.logging import configure_logging
 from agora.platform.settings import Settings, load_settings
 
 API_PREFIX = "/api/v1"
+# Every router under API_PREFIX, in the order the API document lists their operations.
+API_ROUTERS = (
+    identity_router,
+    mfa_router,
+    sessions_router,
+    catalog_router,
+    ordering_router,
+    payments_router,
+    users_router,
+    api_keys_router,
+    audit_router,
+    oidc_router,
+)
 
 DESCRIPTION = """
 Agora's REST API. Every response uses one envelope:
@@ -80,19 +93,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(docs.router)
     app.include_router(well_known_router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
-    for router in (
-        identity_router,
-        mfa_router,
-        sessions_router,
-        catalog_router,
-        ordering_router,
-        payments_router,
-    ):
+    for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    for router in (users_router, api_keys_router):
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(audit_router, prefix=API_PREFIX)
-    app.include_router(oidc_router, prefix=API_PREFIX)
     app.include_router(account_pages_router)
     if not settings.is_production:
         # Shows every message, reset links included: never reachable in production.

@@ -29,7 +29,9 @@ from agora.http.dependencies import CurrentPrincipal, OptionalPrincipal, Page, u
 from agora.http.schemas import Envelope, error_responses
 from agora.platform.money import MAX_AMOUNT
 
-router = APIRouter()
+# Two groups of routes, joined under the one "catalog" tag by ``router`` at the end.
+products = APIRouter(prefix="/products")
+categories = APIRouter(prefix="/categories")
 Catalog = Annotated[CatalogService, Depends(use(CatalogService))]
 # The identifier rule: a ``{..._id}`` segment is a UUID, and a malformed one is a 422; an
 # ``{reference}`` segment takes an id or a slug, so anything that is neither is a 404.
@@ -41,9 +43,8 @@ IncludeUnpublished = Annotated[
 WRITE_ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-@router.get(
-    "/products",
-    tags=["catalog"],
+@products.get(
+    "",
     summary="List and search products",
     response_model=Envelope[list[ProductOut]],
     responses=error_responses(401, 403, 422),
@@ -83,9 +84,8 @@ async def list_products(
     )
 
 
-@router.get(
-    "/products/{reference}",
-    tags=["catalog"],
+@products.get(
+    "/{reference}",
     summary="One product, by id or slug",
     response_model=Envelope[ProductOut],
     responses=error_responses(401, 403, 404),
@@ -106,9 +106,8 @@ async def get_product(
     return envelope.ok(product_out(product))
 
 
-@router.post(
-    "/products",
-    tags=["catalog"],
+@products.post(
+    "",
     summary="Create a product (staff)",
     status_code=201,
     response_model=Envelope[ProductOut],
@@ -132,9 +131,8 @@ async def create_product(
     return envelope.ok(product_out(product), status_code=201)
 
 
-@router.patch(
-    "/products/{product_id}",
-    tags=["catalog"],
+@products.patch(
+    "/{product_id}",
     summary="Change a product (staff; send the version you read)",
     response_model=Envelope[ProductOut],
     responses=WRITE_ERRORS,
@@ -146,9 +144,8 @@ async def update_product(
     return envelope.ok(product_out(product))
 
 
-@router.post(
-    "/products/{product_id}/publish",
-    tags=["catalog"],
+@products.post(
+    "/{product_id}/publish",
     summary="Publish a product (staff)",
     response_model=Envelope[ProductOut],
     responses=WRITE_ERRORS,
@@ -159,9 +156,8 @@ async def publish_product(
     return envelope.ok(product_out(await catalog.publish_product(principal, product_id)))
 
 
-@router.post(
-    "/products/{product_id}/unpublish",
-    tags=["catalog"],
+@products.post(
+    "/{product_id}/unpublish",
     summary="Withdraw a product from sale (staff)",
     response_model=Envelope[ProductOut],
     responses=WRITE_ERRORS,
@@ -172,9 +168,8 @@ async def unpublish_product(
     return envelope.ok(product_out(await catalog.unpublish_product(principal, product_id)))
 
 
-@router.post(
-    "/products/{product_id}/stock-adjustments",
-    tags=["catalog"],
+@products.post(
+    "/{product_id}/stock-adjustments",
     summary="Add or remove stock atomically (staff)",
     response_model=Envelope[ProductOut],
     responses=WRITE_ERRORS,
@@ -186,9 +181,8 @@ async def adjust_stock(
     return envelope.ok(product_out(product))
 
 
-@router.delete(
-    "/products/{product_id}",
-    tags=["catalog"],
+@products.delete(
+    "/{product_id}",
     summary="Delete a product (staff; soft: order history keeps it)",
     status_code=204,
     responses=error_responses(401, 403, 404, 409),
@@ -200,9 +194,8 @@ async def delete_product(
     return Response(status_code=204)
 
 
-@router.get(
-    "/categories",
-    tags=["catalog"],
+@categories.get(
+    "",
     summary="All categories, flat (with parent_id) or as a tree",
     response_model=Envelope[list[CategoryOut]] | Envelope[list[CategoryTreeOut]],
     responses=error_responses(422),
@@ -216,9 +209,8 @@ async def list_categories(
     return envelope.ok([category_out(c) for c in await catalog.list_categories()])
 
 
-@router.get(
-    "/categories/{reference}",
-    tags=["catalog"],
+@categories.get(
+    "/{reference}",
     summary="One category, by id or slug",
     response_model=Envelope[CategoryOut],
     responses=error_responses(404),
@@ -231,9 +223,8 @@ async def get_category(reference: Reference, catalog: Catalog) -> Response:
     return envelope.ok(category_out(await catalog.get_category(reference[:200])))
 
 
-@router.post(
-    "/categories",
-    tags=["catalog"],
+@categories.post(
+    "",
     summary="Create a category (staff)",
     status_code=201,
     response_model=Envelope[CategoryOut],
@@ -247,9 +238,8 @@ async def create_category(
     return envelope.ok(category_out(category), status_code=201)
 
 
-@router.patch(
-    "/categories/{category_id}",
-    tags=["catalog"],
+@categories.patch(
+    "/{category_id}",
     summary="Rename or move a category (staff; send the version you read)",
     response_model=Envelope[CategoryOut],
     responses=WRITE_ERRORS,
@@ -261,9 +251,8 @@ async def update_category(
     return envelope.ok(category_out(category))
 
 
-@router.delete(
-    "/categories/{category_id}",
-    tags=["catalog"],
+@categories.delete(
+    "/{category_id}",
     summary="Delete an empty category (staff)",
     status_code=204,
     responses=error_responses(401, 403, 404, 409),
@@ -273,3 +262,8 @@ async def delete_category(
 ) -> Response:
     await catalog.delete_category(principal, category_id)
     return Response(status_code=204)
+
+
+router = APIRouter(tags=["catalog"])
+router.include_router(products)
+router.include_router(categories)

@@ -26,8 +26,9 @@ MAX_STOCK = 1_000_000_000  # stays inside a 32-bit integer column
 ATTRIBUTES_MAX_KEYS = 50
 ATTRIBUTE_KEY_MAX = 64
 ATTRIBUTE_VALUE_MAX = 500
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_SLUG = re.compile(SLUG_PATTERN)
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 

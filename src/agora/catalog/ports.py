@@ -8,7 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from agora.catalog.domain import Category, Product, ProductFilter
-from agora.platform.unit_of_work import UnitOfWork
+from agora.platform.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class ProductRepository(Protocol):
@@ -68,5 +68,4 @@ class CatalogUnitOfWork(UnitOfWork, Protocol):
     def categories(self) -> CategoryRepository: ...
 
 
-class CatalogUnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> CatalogUnitOfWork: ...
+CatalogUnitOfWorkFactory = UnitOfWorkFactory[CatalogUnitOfWork]

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from agora.catalog.domain import MAX_STOCK, Category, CategoryNode, Product
+from agora.catalog.domain import (
+    MAX_STOCK,
+    NAME_MAX,
+    SLUG_MAX,
+    SLUG_PATTERN,
+    Category,
+    CategoryNode,
+    Product,
+)
 from agora.http.bounds import Int32, Version
 from agora.http.schemas import MoneyIn, MoneyOut, RequestModel
+
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+Slug = Annotated[str, Field(min_length=1, max_length=SLUG_MAX, pattern=SLUG_PATTERN)]
 
 
 class ProductCreate(RequestModel):
     sku: str = Field(min_length=1, max_length=64, examples=["TSHIRT-RED-M"])
-    name: str = Field(min_length=1, max_length=200)
-    slug: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=120,
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-        description="Generated from the name when omitted.",
-    )
+    name: Name
+    slug: Slug | None = Field(default=None, description="Generated from the name when omitted.")
     description: str = Field(default="", max_length=10_000)
     price: MoneyIn
     stock: Int32 = Field(default=0, ge=0, le=MAX_STOCK)
@@ -36,10 +41,8 @@ class ProductUpdate(RequestModel):
 
     version: Version
     sku: str | None = Field(default=None, min_length=1, max_length=64)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    slug: str | None = Field(
-        default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-    )
+    name: Name | None = None
+    slug: Slug | None = None
     description: str | None = Field(default=None, max_length=10_000)
     price: MoneyIn | None = None
     stock: Int32 | None = Field(
@@ -100,23 +103,15 @@ def product_out(product: Product) -> dict[str, Any]:
 
 
 class CategoryCreate(RequestModel):
-    name: str = Field(min_length=1, max_length=200)
-    slug: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=120,
-        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-        description="Generated from the name when omitted.",
-    )
+    name: Name
+    slug: Slug | None = Field(default=None, description="Generated from the name when omitted.")
     parent_id: UUID | None = None
 
 
 class CategoryUpdate(RequestModel):
     version: Version
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    slug: str | None = Field(
-        default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-    )
+    name: Name | None = None
+    slug: Slug | None = None
     parent_id: UUID | None = None
 
     def changes(self) -> dict[str, Any]:

@@ -15,8 +15,11 @@ See docs/adr/0024-idempotency-stores-only-executed-requests.md.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 
+import orjson
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from agora.http import envelope
@@ -35,6 +38,12 @@ class Execution:
 
     def start(self) -> None:
         self.started = True
+
+
+def request_hash(body: BaseModel) -> str:
+    """What "the same body" means for a key: the parsed request, keys in sorted order."""
+    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 async def run_idempotently(

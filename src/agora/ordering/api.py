@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from agora.http import envelope
 from agora.http.dependencies import CurrentPrincipal, Page, use
-from agora.http.idempotency import Execution, run_idempotently
+from agora.http.idempotency import Execution, request_hash, run_idempotently
 from agora.http.schemas import Envelope, error_responses
 from agora.ordering.carts import CartService
-from agora.ordering.domain import OrderStatus
+from agora.ordering.domain import Order, OrderStatus
 from agora.ordering.ports import OrderFilter
 from agora.ordering.schemas import (
     CartItemIn,
@@ -29,9 +28,12 @@ from agora.ordering.schemas import (
     order_out,
 )
 from agora.ordering.services import OrderService
+from agora.platform.access import Principal
 from agora.platform.idempotency_keys import IdempotencyStore, validate_key
 
-router = APIRouter()
+# Two groups of routes, each under its own tag, joined by ``router`` at the end.
+cart_router = APIRouter(prefix="/cart", tags=["cart"])
+orders_router = APIRouter(prefix="/orders", tags=["orders"])
 Carts = Annotated[CartService, Depends(use(CartService))]
 Orders = Annotated[OrderService, Depends(use(OrderService))]
 Idempotency = Annotated[IdempotencyStore, Depends(use(IdempotencyStore))]
@@ -50,9 +52,8 @@ TRANSITION_ERRORS = error_responses(401, 403, 404, 409, 422)
 # -- cart -------------------------------------------------------------------------------
 
 
-@router.get(
-    "/cart",
-    tags=["cart"],
+@cart_router.get(
+    "",
     summary="The cart with live prices",
     response_model=Envelope[CartOut],
     responses=error_responses(401),
@@ -63,9 +64,8 @@ async def view_cart(carts: Carts, principal: CurrentPrincipal) -> Response:
     return envelope.ok(cart_out(await carts.view(principal)))
 
 
-@router.post(
-    "/cart/items",
-    tags=["cart"],
+@cart_router.post(
+    "/items",
     summary="Add a product to the cart (adds to the quantity already there, up to 99)",
     response_model=Envelope[CartOut],
     responses=CART_ERRORS,
@@ -74,9 +74,8 @@ async def add_cart_item(body: CartItemIn, carts: Carts, principal: CurrentPrinci
     return envelope.ok(cart_out(await carts.add_item(principal, body.product_id, body.quantity)))
 
 
-@router.patch(
-    "/cart/items/{product_id}",
-    tags=["cart"],
+@cart_router.patch(
+    "/items/{product_id}",
     summary="Set the quantity of a cart line",
     response_model=Envelope[CartOut],
     responses=CART_ERRORS,
@@ -87,9 +86,8 @@ async def set_cart_quantity(
     return envelope.ok(cart_out(await carts.set_quantity(principal, product_id, body.quantity)))
 
 
-@router.delete(
-    "/cart/items/{product_id}",
-    tags=["cart"],
+@cart_router.delete(
+    "/items/{product_id}",
     summary="Remove a cart line",
     response_model=Envelope[CartOut],
     responses=CART_ERRORS,
@@ -98,9 +96,8 @@ async def remove_cart_item(product_id: UUID, carts: Carts, principal: CurrentPri
     return envelope.ok(cart_out(await carts.remove_item(principal, product_id)))
 
 
-@router.delete(
-    "/cart",
-    tags=["cart"],
+@cart_router.delete(
+    "",
     summary="Empty the cart",
     response_model=Envelope[CartOut],
     responses=error_responses(401),
@@ -112,9 +109,8 @@ async def clear_cart(carts: Carts, principal: CurrentPrincipal) -> Response:
 # -- orders -----------------------------------------------------------------------------
 
 
-@router.post(
-    "/orders",
-    tags=["orders"],
+@orders_router.post(
+    "",
     summary="Place an order (checkout) from explicit items or the cart",
     status_code=201,
     response_model=Envelope[OrderOut],
@@ -153,19 +149,17 @@ async def place_order(
 
     if idempotency_key is None:
         return await checkout()
-    canonical = orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
     return await run_idempotently(
         store,
         f"orders:{principal.user_id}",
         validate_key(idempotency_key),
-        hashlib.sha256(canonical).hexdigest(),
+        request_hash(body),
         checkout,
     )
 
 
-@router.get(
-    "/orders",
-    tags=["orders"],
+@orders_router.get(
+    "",
     summary="List orders, newest first (customers: their own; staff: all, with filters)",
     response_model=Envelope[list[OrderOut]],
     responses=error_responses(401, 422),
@@ -188,9 +182,8 @@ async def list_orders(
     )
 
 
-@router.get(
-    "/orders/{order_id}",
-    tags=["orders"],
+@orders_router.get(
+    "/{order_id}",
     summary="One order (another customer's order is 404)",
     response_model=Envelope[OrderOut],
     responses=error_responses(401, 404, 422),
@@ -199,69 +192,63 @@ async def get_order(order_id: UUID, orders: Orders, principal: CurrentPrincipal)
     return envelope.ok(order_out(await orders.get(principal, order_id)))
 
 
-@router.post(
-    "/orders/{order_id}/cancel",
-    tags=["orders"],
-    summary="Cancel an order (a paid order is refunded and its stock released)",
-    response_model=Envelope[OrderOut],
-    responses=TRANSITION_ERRORS,
+# -- order transitions: one route each, all of the same shape ------------------------
+
+Move = Callable[[OrderService, Principal, UUID], Awaitable[Order]]
+MoveWithReason = Callable[[OrderService, Principal, UUID, str | None], Awaitable[Order]]
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+def _moving(move: Move) -> Endpoint:
+    async def endpoint(order_id: UUID, orders: Orders, principal: CurrentPrincipal) -> Response:
+        return envelope.ok(order_out(await move(orders, principal, order_id)))
+
+    return endpoint
+
+
+def _moving_with_reason(move: MoveWithReason) -> Endpoint:
+    async def endpoint(
+        order_id: UUID,
+        orders: Orders,
+        principal: CurrentPrincipal,
+        body: OrderCancel | None = None,
+    ) -> Response:
+        reason = body.reason if body else None
+        return envelope.ok(order_out(await move(orders, principal, order_id, reason)))
+
+    return endpoint
+
+
+# (action, summary, endpoint, description): POST /orders/{order_id}/<action>
+TRANSITIONS: tuple[tuple[str, str, Endpoint, str | None], ...] = (
+    (
+        "cancel",
+        "Cancel an order (a paid order is refunded and its stock released)",
+        _moving_with_reason(OrderService.cancel),
+        None,
+    ),
+    ("fulfill", "Staff: mark a paid order fulfilled", _moving(OrderService.fulfill), None),
+    ("ship", "Staff: mark a fulfilled order shipped", _moving(OrderService.ship), None),
+    ("deliver", "Staff: mark a shipped order delivered", _moving(OrderService.deliver), None),
+    (
+        "refund",
+        "Staff: refund a paid or delivered order in full",
+        _moving_with_reason(OrderService.refund),
+        "Units go back to stock only if the order never shipped.",
+    ),
 )
-async def cancel_order(
-    order_id: UUID,
-    orders: Orders,
-    principal: CurrentPrincipal,
-    body: OrderCancel | None = None,
-) -> Response:
-    reason = body.reason if body else None
-    return envelope.ok(order_out(await orders.cancel(principal, order_id, reason)))
+for action, summary, endpoint, description in TRANSITIONS:
+    orders_router.add_api_route(
+        f"/{{order_id}}/{action}",
+        endpoint,
+        methods=["POST"],
+        name=f"{action}_order",
+        summary=summary,
+        description=description,
+        response_model=Envelope[OrderOut],
+        responses=TRANSITION_ERRORS,
+    )
 
-
-@router.post(
-    "/orders/{order_id}/fulfill",
-    tags=["orders"],
-    summary="Staff: mark a paid order fulfilled",
-    response_model=Envelope[OrderOut],
-    responses=TRANSITION_ERRORS,
-)
-async def fulfill_order(order_id: UUID, orders: Orders, principal: CurrentPrincipal) -> Response:
-    return envelope.ok(order_out(await orders.fulfill(principal, order_id)))
-
-
-@router.post(
-    "/orders/{order_id}/ship",
-    tags=["orders"],
-    summary="Staff: mark a fulfilled order shipped",
-    response_model=Envelope[OrderOut],
-    responses=TRANSITION_ERRORS,
-)
-async def ship_order(order_id: UUID, orders: Orders, principal: CurrentPrincipal) -> Response:
-    return envelope.ok(order_out(await orders.ship(principal, order_id)))
-
-
-@router.post(
-    "/orders/{order_id}/deliver",
-    tags=["orders"],
-    summary="Staff: mark a shipped order delivered",
-    response_model=Envelope[OrderOut],
-    responses=TRANSITION_ERRORS,
-)
-async def deliver_order(order_id: UUID, orders: Orders, principal: CurrentPrincipal) -> Response:
-    return envelope.ok(order_out(await orders.deliver(principal, order_id)))
-
-
-@router.post(
-    "/orders/{order_id}/refund",
-    tags=["orders"],
-    summary="Staff: refund a paid or delivered order in full",
-    response_model=Envelope[OrderOut],
-    responses=TRANSITION_ERRORS,
-)
-async def refund_order(
-    order_id: UUID,
-    orders: Orders,
-    principal: CurrentPrincipal,
-    body: OrderCancel | None = None,
-) -> Response:
-    """Units go back to stock only if the order never shipped."""
-    reason = body.reason if body else None
-    return envelope.ok(order_out(await orders.refund(principal, order_id, reason)))
+router = APIRouter()
+router.include_router(cart_router)
+router.include_router(orders_router)

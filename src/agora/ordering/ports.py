@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
 from agora.ordering.domain import Cart, Order, OrderStatus, StatusChange
-from agora.platform.events import DomainEvent
 from agora.platform.money import Money
+from agora.platform.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class ProductView(Protocol):
@@ -154,7 +153,7 @@ class CartRepository(Protocol):
     async def clear(self, customer_id: UUID) -> None: ...
 
 
-class OrderingUnitOfWork(Protocol):
+class OrderingUnitOfWork(UnitOfWork, Protocol):
     @property
     def orders(self) -> OrderRepository: ...
     @property
@@ -162,19 +161,5 @@ class OrderingUnitOfWork(Protocol):
     @property
     def stock(self) -> StockLedger: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    def record(self, event: DomainEvent) -> None: ...
-
-
-class OrderingUnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> OrderingUnitOfWork: ...
+OrderingUnitOfWorkFactory = UnitOfWorkFactory[OrderingUnitOfWork]

@@ -94,7 +94,7 @@ class OrderService:
         from then on the request has changed something and every outcome (paid,
         declined, cancelled meanwhile) is final. A failure before it changed nothing.
         """
-        await self.ensure_can_check_out(principal)
+        await self._ensure_can_check_out(principal)
         self._payments.check_token(payment_token)
         from_cart = items is None
         if items is None:
@@ -121,7 +121,7 @@ class OrderService:
             order, principal.user_id, outcome.status, outcome.reference, from_cart
         )
 
-    async def ensure_can_check_out(self, principal: Principal) -> None:
+    async def _ensure_can_check_out(self, principal: Principal) -> None:
         """``EmailNotVerifiedError`` when the shop requires a verified email and it is not."""
         accounts = self._verified_email_required_by
         if accounts is not None and not await accounts.email_verified(principal.user_id):

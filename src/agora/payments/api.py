@@ -13,13 +13,12 @@ from agora.http.schemas import Envelope, error_responses
 from agora.payments.schemas import WebhookReceipt
 from agora.payments.services import PaymentService
 
-router = APIRouter()
+router = APIRouter(prefix="/payments", tags=["payments"])
 Payments = Annotated[PaymentService, Depends(use(PaymentService))]
 
 
 @router.post(
-    "/payments/webhooks/test",
-    tags=["payments"],
+    "/webhooks/test",
     summary="Notifications from the test payment provider (signed)",
     response_model=Envelope[WebhookReceipt],
     responses=error_responses(400, 401, 409),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from uuid import UUID
 
 from agora.payments.domain import GatewayResult, Payment, WebhookEvent
-from agora.platform.events import DomainEvent
 from agora.platform.money import Money
+from agora.platform.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class PaymentGateway(Protocol):
@@ -54,23 +53,9 @@ class PaymentRepository(Protocol):
         ...
 
 
-class PaymentsUnitOfWork(Protocol):
+class PaymentsUnitOfWork(UnitOfWork, Protocol):
     @property
     def payments(self) -> PaymentRepository: ...
 
-    async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
-
-    def record(self, event: DomainEvent) -> None: ...
-
-
-class PaymentsUnitOfWorkFactory(Protocol):
-    def __call__(self, *, read_only: bool = False) -> PaymentsUnitOfWork: ...
+PaymentsUnitOfWorkFactory = UnitOfWorkFactory[PaymentsUnitOfWork]

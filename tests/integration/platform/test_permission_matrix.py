@@ -135,7 +135,6 @@ OWN_DATA = {
     "OrderService.get",
     "OrderService.list",
     "OrderService.cancel",
-    "OrderService.ensure_can_check_out",
     "ApiKeyService.create",
     "ApiKeyService.list",
     "ApiKeyService.revoke",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +28,7 @@ from agora.platform.ids import new_id
 from agora.platform.money import Money
 
 StockLedgerFactory = Callable[[AsyncConnection], StockLedger]
+LINE_KEY = [cart_items.c.customer_id, cart_items.c.product_id]  # a cart line's primary key
 
 
 def _history_row(change: StatusChange) -> dict[str, Any]:
@@ -215,21 +219,26 @@ class SqlCartRepository:
         )
         return Cart(customer_id, {plain_uuid(row.product_id): row.quantity for row in result})
 
-    async def set_quantity(self, customer_id: UUID, product_id: UUID, quantity: int) -> None:
-        # An upsert, so two concurrent first adds of a product cannot collide on the key.
-        now = utcnow()
+    def _new_line(
+        self, customer_id: UUID, product_id: UUID, quantity: int, now: datetime
+    ) -> PgInsert | SqliteInsert:
+        """Insert a line; the caller adds what an existing line becomes (an upsert)."""
         dialect_insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(cart_items).values(
+        return dialect_insert(cart_items).values(
             customer_id=customer_id,
             product_id=product_id,
             quantity=quantity,
             added_at=now,
             updated_at=now,
         )
+
+    async def set_quantity(self, customer_id: UUID, product_id: UUID, quantity: int) -> None:
+        # An upsert, so two concurrent first adds of a product cannot collide on the key.
+        now = utcnow()
+        statement = self._new_line(customer_id, product_id, quantity, now)
         await self._conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[cart_items.c.customer_id, cart_items.c.product_id],
-                set_={"quantity": quantity, "updated_at": now},
+                index_elements=LINE_KEY, set_={"quantity": quantity, "updated_at": now}
             )
         )
 
@@ -238,18 +247,11 @@ class SqlCartRepository:
     ) -> int | None:
         # One statement, so concurrent adds of the same product never lose an increment.
         now = utcnow()
-        dialect_insert = pg_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
-        statement = dialect_insert(cart_items).values(
-            customer_id=customer_id,
-            product_id=product_id,
-            quantity=quantity,
-            added_at=now,
-            updated_at=now,
-        )
+        statement = self._new_line(customer_id, product_id, quantity, now)
         summed = cart_items.c.quantity + statement.excluded.quantity
         result = await self._conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[cart_items.c.customer_id, cart_items.c.product_id],
+                index_elements=LINE_KEY,
                 set_={"quantity": summed, "updated_at": now},
                 where=summed <= max_quantity,
             ).returning(cart_items.c.quantity)

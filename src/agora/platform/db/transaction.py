@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -92,6 +91,3 @@ class SqlUnitOfWork:
             self._events.clear()
         await self.connection.commit()
         self._committed = True
-
-
-UnitOfWorkFactory = Callable[..., SqlUnitOfWork]
