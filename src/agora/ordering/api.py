@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from agora.http import envelope
-from agora.http.dependencies import CurrentPrincipal, Page, use
+from agora.http.dependencies import CurrentPrincipal, Page, idempotency_store, use
 from agora.http.idempotency import Execution, run_idempotently
 from agora.http.schemas import Envelope, error_responses
 from agora.ordering.carts import CartService
@@ -34,7 +34,7 @@ from agora.platform.idempotency_keys import IdempotencyStore, validate_key
 router = APIRouter()
 Carts = Annotated[CartService, Depends(use(CartService))]
 Orders = Annotated[OrderService, Depends(use(OrderService))]
-Idempotency = Annotated[IdempotencyStore, Depends(use(IdempotencyStore))]
+Idempotency = Annotated[IdempotencyStore, Depends(idempotency_store)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -32,7 +32,7 @@ RECORDS = 5
 async def _seed(url: str, count: int) -> None:
     container = await build_container(make_test_settings(url))
     try:
-        audit = container.registry.get(AuditService)
+        audit = container.infrastructure.audit
         for n in range(1, count + 1):
             await audit.record(
                 "users.role_changed",
