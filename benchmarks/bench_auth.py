@@ -39,7 +39,15 @@ from typing import Any
 
 import httpx
 import orjson
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
+from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.adapters.signing_keys import KeyRing
+from agora.identity.authenticators import TokenAuthenticator
+from agora.identity.revocation import RevokedSessions
+from agora.platform.access import Permission, Role
+from agora.platform.settings import Settings
 from servers import BenchmarkError, ServerProcess, free_port, run_command
 
 HERE = Path(__file__).resolve().parent
@@ -102,12 +110,6 @@ def _per_call(call: Callable[[], object], count: int) -> list[int]:
 
 
 def measure_verification(iterations: int, cold_tokens: int) -> dict[str, Any]:
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.adapters.signing_keys import KeyRing
-    from agora.identity.authenticators import TokenAuthenticator
-    from agora.identity.revocation import RevokedSessions
-    from agora.platform.access import Permission, Role
-
     ring = KeyRing.ephemeral()
     tokens = JwtAccessTokens(ring, issuer="agora", audience="agora-api", ttl_seconds=900)
     revoked = RevokedSessions(token_ttl=timedelta(seconds=900), poll_interval=5.0)
@@ -151,9 +153,6 @@ def measure_verification(iterations: int, cold_tokens: int) -> dict[str, Any]:
 
 def _raw_ecdsa_verify_us(private_key: Any, count: int) -> float:
     """One P-256 signature check in OpenSSL, without any JWT handling: the floor."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     message = b"x" * 300
     signature = private_key.sign(message, ec.ECDSA(hashes.SHA256()))
     public = private_key.public_key()
@@ -229,8 +228,6 @@ async def _login_load(
 
 
 def measure_logins(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    from agora.platform.settings import Settings
-
     defaults = Settings.model_fields
     argon2 = {
         "memory_kib": defaults["password_hash_memory_kib"].default,

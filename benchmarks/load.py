@@ -24,6 +24,11 @@ from typing import Any
 
 from servers import LOOPBACK, BenchmarkError
 
+try:
+    import uvloop
+except ImportError:  # uvicorn[standard] brings it only where it builds (not on Windows)
+    uvloop = None
+
 HERE = Path(__file__).resolve().parent
 REPLAY_SCRIPT = HERE / "wrk" / "replay.lua"
 PERCENTILES = ("50", "75", "90", "95", "99", "99.9")
@@ -272,11 +277,7 @@ class _Job:
 
 
 def _process_main(job: _Job) -> tuple[list[float], dict[int, int], dict[str, int], float]:
-    loop_factory = None
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
+    loop_factory = None if uvloop is None else uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(_drive(job))
 

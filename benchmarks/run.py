@@ -45,6 +45,8 @@ import load
 import prepare
 import profiling
 import report
+from agora.catalog.adapters.sql import TotalCache
+from agora.platform.settings import Settings
 from database import ActivitySampler, BenchDatabase, describe
 from servers import LOOPBACK, BenchmarkError, RssSampler, ServerProcess, free_port, run_command
 
@@ -560,8 +562,6 @@ class Bench:
 
 def agora_pool_size(field: str = "database_pool_size") -> int:
     """Agora's pool setting (environment or default); the bare endpoint gets the same size."""
-    from agora.platform.settings import Settings
-
     configured = os.environ.get(f"AGORA_{field.upper()}")
     if configured and configured.isdigit():
         return int(configured)
@@ -570,8 +570,6 @@ def agora_pool_size(field: str = "database_pool_size") -> int:
 
 def rate_limits(env: dict[str, str]) -> str | None:
     """How the server under test limits rates, for the report (None: no rate limiting)."""
-    from agora.platform.settings import Settings
-
     if "rate_limit_enabled" not in Settings.model_fields:
         return None
     if env.get("AGORA_RATE_LIMIT_ENABLED", "true").lower() in ("0", "false", "no", "off"):
@@ -583,10 +581,6 @@ def rate_limits(env: dict[str, str]) -> str | None:
 
 def agora_total_ttl() -> float:
     """How long Agora keeps a counted list total, so the bare endpoint can do the same."""
-    try:
-        from agora.catalog.adapters.sql import TotalCache
-    except ImportError:
-        return 0.0
     default = inspect.signature(TotalCache).parameters.get("ttl")
     if default is None or not isinstance(default.default, int | float):
         return 0.0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
@@ -67,8 +68,6 @@ def x_api_key(key: str) -> dict[str, str]:
 
 
 async def _postgres(server_url: str, statement: str) -> None:
-    import asyncpg
-
     url = make_url(server_url).set(drivername="postgresql")
     conn = await asyncpg.connect(url.render_as_string(hide_password=False), timeout=10)
     try:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
+from agora.platform.access import Role
 from tests.support.accounts import PASSWORD, Account, register_customer, unique_email
 from tests.support.catalog import create_category, create_product
 
@@ -228,8 +229,6 @@ async def test_refunds_and_cancellations_by_staff_are_recorded(
 async def test_role_changes_and_deactivation_by_an_operator_are_recorded(
     client: httpx.AsyncClient, container: Container, admin: Account
 ) -> None:
-    from agora.platform.access import Role
-
     customer = await register_customer(client)
     identity = container.identity.service
     await identity.set_role(customer.email, Role.STAFF)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Any
@@ -134,8 +135,6 @@ async def test_customer_cancels_a_paid_order_refunded_and_restocked(
 async def test_concurrent_cancels_refund_and_restock_once(
     client: httpx.AsyncClient, customer: Account, product: dict[str, Any]
 ) -> None:
-    import asyncio
-
     order = await paid_order(client, customer, product, quantity=2)
     url = f"/api/v1/orders/{order['id']}/cancel"
     responses = await asyncio.gather(

@@ -7,10 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.bootstrap import Container
+from agora.bootstrap import Container, load_metadata
 from agora.identity.adapters.password_hashing import Argon2PasswordHasher
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.domain import RefreshToken, User, new_refresh_token
@@ -194,11 +196,6 @@ async def test_migrated_identity_schema_has_the_constraints(container: Container
 
 
 async def test_migration_matches_the_identity_table_metadata(container: Container) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from agora.bootstrap import load_metadata
-
     mine = {"users", "refresh_tokens", "signing_keys"}
 
     def include(obj: object, name: str | None, type_: str, *_: object) -> bool:

@@ -233,8 +233,6 @@ async def test_customer_list_is_limited_to_their_orders_even_with_a_filter(world
 
 
 async def test_cart_prices_live_and_flags_lines_that_cannot_be_bought(world: World) -> None:
-    from dataclasses import replace
-
     a, b = world.product(amount=500), world.product(amount=700, stock=1)
     await world.carts.add_item(world.customer, a.id, 2)
     view = await world.carts.add_item(world.customer, b.id, 3)

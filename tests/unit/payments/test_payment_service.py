@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from agora.payments.adapters.test_cards import TestCardGateway, sign
-from agora.payments.domain import PaymentStatus
+from agora.payments.domain import Payment, PaymentStatus
 from agora.payments.services import PaymentService
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.money import Money
@@ -111,8 +111,6 @@ async def test_refund_without_a_capture_is_not_found(service: PaymentService) ->
 async def test_payment_in_progress_blocks_a_second_attempt(
     service: PaymentService, store: PaymentsStore
 ) -> None:
-    from agora.payments.domain import Payment
-
     order_id = uuid4()
     pending = Payment.start(order_id, uuid4(), "test", EUR)
     store.payments[pending.id] = pending
