@@ -16,8 +16,9 @@ or tokens, then the account's current role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from agora.identity.accounts import AccountService
 from agora.identity.adapters.common_passwords import common_passwords
@@ -68,6 +69,8 @@ class IdentityAdapters:
     throttle: LoginThrottle
     qr_codes: QrCodes
     oidc_provider: OidcProvider | None  # None: signing in with OIDC is switched off
+    # The time email links and MFA challenges are dated and checked by.
+    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,9 @@ def build_identity(
     policy = PasswordPolicy(
         common_passwords(), strength=adapters.strength, min_strength=s.password_min_strength
     )
-    challenges = MfaChallenges(adapters.mfa_uow, ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds))
+    challenges = MfaChallenges(
+        adapters.mfa_uow, ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds), clock=adapters.clock
+    )
     identity = IdentityService(
         uow=uow,
         hasher=adapters.hasher,
@@ -152,6 +157,7 @@ def build_identity(
             reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
             audit=audit,
             revocations=revocations,
+            clock=adapters.clock,
         ),
         sessions=SessionService(
             uow=uow,
@@ -170,6 +176,7 @@ def build_identity(
             qr_codes=adapters.qr_codes,
             issuer=s.mfa_issuer,
             audit=audit,
+            clock=adapters.clock,
         ),
         users=UserAdministration(uow, verified_keys, audit, revocations=revocations, access=access),
         api_keys=ApiKeyService(uow, verified_keys, s.api_keys_per_user, audit),

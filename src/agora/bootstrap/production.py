@@ -41,6 +41,7 @@ from agora.notifications.ports import Mailer
 from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
 from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
 from agora.payments.adapters.test_cards import TestCardGateway
+from agora.platform.clock import utcnow
 from agora.platform.db.engine import ping_database
 from agora.platform.db.idempotency_store import SqlIdempotencyStore
 from agora.platform.health_checks import Check, ping_broker, ping_redis
@@ -106,6 +107,7 @@ def identity_adapters(
         throttle=_login_throttle(s, on_close),
         qr_codes=SegnoQrCodes(),
         oidc_provider=_oidc_provider(s),
+        clock=utcnow,
     )
 
 
