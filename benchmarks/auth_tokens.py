@@ -60,7 +60,7 @@ async def measure_verification(
 ) -> dict[str, Any]:
     container = await build_container(settings)
     try:
-        authenticator = container.registry.get(Authenticator)
+        authenticator = container.identity.authenticator
         # The first call reads the signing keys, the revoked sessions and the account's
         # access from the database; timed calls find them in memory.
         principal = await authenticator.authenticate(tokens.seen)

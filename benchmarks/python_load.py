@@ -14,6 +14,11 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import uvloop
+except ImportError:  # uvicorn[standard] brings it only where it builds (not on Windows)
+    uvloop = None
+
 from load import PERCENTILES, LoadResult, RequestSpec, read_requests
 from servers import LOOPBACK, BenchmarkError
 
@@ -100,11 +105,7 @@ class _Job:
 
 
 def _process_main(job: _Job) -> tuple[list[float], dict[int, int], dict[str, int], float]:
-    loop_factory = None
-    with contextlib.suppress(ImportError):
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
+    loop_factory = None if uvloop is None else uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(_drive(job))
 

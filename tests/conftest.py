@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
@@ -35,8 +36,6 @@ def anyio_backend() -> str:
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
-    import asyncpg
-
     url = make_url(server_url).set(drivername="postgresql")
     conn = await asyncpg.connect(url.render_as_string(hide_password=False), timeout=10)
     try:

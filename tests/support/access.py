@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.api_keys import ApiKeyService
-from agora.identity.user_admin import UserAdministration
 from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
 from tests.fakes import RecordingAuditTrail
@@ -34,7 +33,7 @@ from tests.support.accounts import Account
 def recording_audit(container: Container) -> Iterator[RecordingAuditTrail]:
     """Point the admin and API-key services at a recorder for the duration of a test."""
     recorder = RecordingAuditTrail()
-    services = [container.registry.get(UserAdministration), container.registry.get(ApiKeyService)]
+    services = [container.identity.users, container.identity.api_keys]
     saved = [service.audit for service in services]
     for service in services:
         service.audit = recorder
@@ -69,8 +68,6 @@ def x_api_key(key: str) -> dict[str, str]:
 
 
 async def _postgres(server_url: str, statement: str) -> None:
-    import asyncpg
-
     url = make_url(server_url).set(drivername="postgresql")
     conn = await asyncpg.connect(url.render_as_string(hide_password=False), timeout=10)
     try:

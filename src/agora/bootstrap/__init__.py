@@ -1,40 +1,39 @@
 """The composition root: the only place that picks adapters and wires services.
 
-``build_container(settings)`` creates engines and clients, builds each context's
-services on the adapters the settings call for, and registers them for the edges (REST
-API, CLI, worker). Tests build the same container with their own settings.
-
-The wiring is one module per area: ``infrastructure`` (rate limits, health, audit,
-mail), ``identity`` and ``commerce`` (catalog, payments, ordering); ``container`` holds
-what they fill.
+``build_container(settings)`` creates the engine, takes the production adapters the
+settings call for (``production``) and builds each area's services on them, in
+dependency order: ``infrastructure`` (readiness, rate limits, idempotency, audit, mail),
+then ``identity``, then ``commerce`` (catalog, payments, ordering). Each area builder is
+a plain function of the settings, its adapters and the services it leans on, and returns
+a typed bundle; unit tests call the same builders with fakes. ``container`` holds the
+bundles and the registry the HTTP edge looks services up in.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import MetaData
 
-from agora.bootstrap.commerce import (
-    LIST_TOTAL_CACHE_SECONDS,
-    wire_catalog,
-    wire_ordering,
-    wire_payments,
-)
+# Imported for their side effect: each adds its tables to the shared metadata.
+import agora.audit.adapters.tables
+import agora.catalog.adapters.tables
+import agora.identity.adapters.oidc_tables
+import agora.identity.adapters.tables
+import agora.ordering.adapters.tables
+import agora.payments.adapters.tables
+import agora.platform.db.tables  # noqa: F401
+from agora.bootstrap.commerce import build_commerce
 from agora.bootstrap.container import Container
-from agora.bootstrap.identity import wire_access, wire_identity, wire_mfa, wire_oidc
-from agora.bootstrap.infrastructure import (
-    announce_production_notices,
-    wire_audit,
-    wire_health,
-    wire_notifications,
-    wire_rate_limits,
+from agora.bootstrap.identity import build_identity
+from agora.bootstrap.infrastructure import announce_production_notices, build_infrastructure
+from agora.bootstrap.production import (
+    LIST_TOTAL_CACHE_SECONDS,
+    Closer,
+    commerce_adapters,
+    identity_adapters,
+    infrastructure_adapters,
 )
 from agora.platform.db.engine import create_engine
-from agora.platform.db.idempotency_store import SqlIdempotencyStore
 from agora.platform.db.schema import metadata
-from agora.platform.health_checks import HealthChecks
-from agora.platform.idempotency_keys import IdempotencyStore
 from agora.platform.settings import Settings
 
 __all__ = ["LIST_TOTAL_CACHE_SECONDS", "Container", "build_container", "load_metadata"]
@@ -42,36 +41,22 @@ __all__ = ["LIST_TOTAL_CACHE_SECONDS", "Container", "build_container", "load_met
 
 async def build_container(settings: Settings) -> Container:
     engine = create_engine(settings)
-    container = Container(settings=settings, engine=engine)
-    container.registry.provide(Settings, settings)
-    container.registry.provide(HealthChecks, container.health)
-    container.registry.provide(
-        IdempotencyStore,  # type: ignore[type-abstract]
-        SqlIdempotencyStore(engine, timedelta(hours=settings.idempotency_ttl_hours)),
+    on_close: list[Closer] = []
+    infrastructure = build_infrastructure(settings, infrastructure_adapters(settings, engine))
+    audit = infrastructure.audit
+    identity = build_identity(
+        settings,
+        identity_adapters(settings, engine, on_close),
+        audit=audit,
+        mail=infrastructure.mail,
     )
-    wire_rate_limits(container)
-    wire_health(container)
-    wire_audit(container)
-    wire_notifications(container)
-    wire_identity(container)
-    wire_access(container)
-    wire_mfa(container)
-    wire_oidc(container)
-    wire_catalog(container)
-    wire_payments(container)
-    wire_ordering(container)
-    announce_production_notices(container)
-    return container
+    commerce = build_commerce(
+        settings, commerce_adapters(settings, engine), audit=audit, accounts=identity.accounts
+    )
+    announce_production_notices(settings, infrastructure.health)
+    return Container(settings, engine, infrastructure, identity, commerce, tuple(on_close))
 
 
 def load_metadata() -> MetaData:
-    """Import every context's tables so the shared metadata is complete (for migrations)."""
-    import agora.audit.adapters.tables
-    import agora.catalog.adapters.tables
-    import agora.identity.adapters.oidc_tables
-    import agora.identity.adapters.tables
-    import agora.ordering.adapters.tables
-    import agora.payments.adapters.tables
-    import agora.platform.db.tables  # noqa: F401
-
+    """The shared metadata with every context's tables in it (for migrations)."""
     return metadata

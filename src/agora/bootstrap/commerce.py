@@ -1,95 +1,98 @@
-"""The commerce contexts' wiring: catalog, payments, ordering."""
+"""The commerce contexts' wiring: catalog, payments, ordering (carts, checkout, orders).
+
+Each context has a small builder that takes its adapters and the other contexts'
+services it leans on through its ports, so a test can build one on fakes;
+``build_commerce`` builds all three on ``CommerceAdapters``, which
+``bootstrap.production`` picks from the settings. Ordering reads prices through the
+catalog (its ``ProductCatalog`` port), takes payments through ``PaymentService`` and,
+when checkout requires a verified email, asks identity's ``AccountService``.
+"""
 
 from __future__ import annotations
 
-from typing import assert_never
+from dataclasses import dataclass
 
-from agora.bootstrap.container import Container
+from agora.catalog.ports import CatalogUnitOfWorkFactory
+from agora.catalog.services import CatalogService
+from agora.ordering.carts import CartService
+from agora.ordering.ports import (
+    CustomerAccounts,
+    OrderingUnitOfWorkFactory,
+    PaymentProcessor,
+    ProductCatalog,
+)
+from agora.ordering.services import OrderService
+from agora.payments.ports import PaymentGateway, PaymentsUnitOfWorkFactory
+from agora.payments.services import PaymentService
+from agora.platform.audit import AuditTrail
+from agora.platform.settings import Settings
 
-# How long each worker reuses a counted product-list total (``meta.pagination.total``):
-# counting a large catalog costs more than the page itself. The benchmark's bare
-# endpoint keeps its total as long, so both do the same database work.
-LIST_TOTAL_CACHE_SECONDS = 10.0
+
+@dataclass(frozen=True)
+class CommerceAdapters:
+    catalog_uow: CatalogUnitOfWorkFactory
+    payments_uow: PaymentsUnitOfWorkFactory
+    gateway: PaymentGateway  # the payment provider
+    # Ordering's unit of work reserves stock on its own connection (catalog's ledger).
+    ordering_uow: OrderingUnitOfWorkFactory
 
 
-def wire_catalog(c: Container) -> None:
-    """Catalog: categories, products, search, stock.
+@dataclass(frozen=True)
+class Commerce:
+    catalog: CatalogService
+    payments: PaymentService
+    carts: CartService
+    orders: OrderService
 
-    Ordering reserves stock with ``SqlStockLedger(connection)`` on its own unit of
-    work's connection and reads prices through ``CatalogService.products_for_sale`` (and
-    ``products_by_id``, for carts that still hold products no longer for sale).
-    """
-    from agora.catalog.adapters.listing import TotalCache
-    from agora.catalog.adapters.sql import SqlCatalogUnitOfWork
-    from agora.catalog.services import CatalogService
-    from agora.platform.audit import AuditTrail
 
-    engine = c.engine
-    totals = TotalCache(ttl=LIST_TOTAL_CACHE_SECONDS)
+def build_catalog(
+    settings: Settings, uow: CatalogUnitOfWorkFactory, audit: AuditTrail
+) -> CatalogService:
+    return CatalogService(uow, audit, currency=settings.currency)
 
-    def catalog_unit_of_work(*, read_only: bool = False) -> SqlCatalogUnitOfWork:
-        return SqlCatalogUnitOfWork(engine, read_only=read_only, totals=totals)
 
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(
-        CatalogService,
-        CatalogService(catalog_unit_of_work, audit, currency=c.settings.currency),
+def build_payments(
+    uow: PaymentsUnitOfWorkFactory, gateway: PaymentGateway, audit: AuditTrail
+) -> PaymentService:
+    return PaymentService(uow, gateway, audit)
+
+
+def build_ordering(
+    settings: Settings,
+    uow: OrderingUnitOfWorkFactory,
+    *,
+    catalog: ProductCatalog,
+    payments: PaymentProcessor,
+    accounts: CustomerAccounts,
+    audit: AuditTrail,
+) -> tuple[CartService, OrderService]:
+    verified_email_required_by = accounts if settings.checkout_requires_verified_email else None
+    orders = OrderService(
+        uow,
+        catalog,
+        payments,
+        audit,
+        verified_email_required_by=verified_email_required_by,
+        currency=settings.currency,
     )
+    return CartService(uow, catalog, settings.currency), orders
 
 
-def wire_payments(c: Container) -> None:
-    """Payments: the provider port and the payment records."""
-    from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
-    from agora.payments.adapters.test_cards import TestCardGateway
-    from agora.payments.services import PaymentService
-    from agora.platform.audit import AuditTrail
-
-    # AGORA_PAYMENTS_PROVIDER names the adapter; "test" is the only one so far.
-    match c.settings.effective_payments_provider:
-        case "test":
-            gateway = TestCardGateway(c.settings.payment_webhook_secret.get_secret_value())
-        case unknown:
-            assert_never(unknown)
-    engine = c.engine
-
-    def unit_of_work(*, read_only: bool = False) -> SqlPaymentsUnitOfWork:
-        return SqlPaymentsUnitOfWork(engine, read_only=read_only)
-
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(PaymentService, PaymentService(unit_of_work, gateway, audit))
-
-
-def wire_ordering(c: Container) -> None:
-    """Ordering: carts, checkout saga, orders."""
-    from agora.catalog.adapters.stock import SqlStockLedger
-    from agora.catalog.services import CatalogService
-    from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
-    from agora.ordering.carts import CartService
-    from agora.ordering.services import OrderService
-    from agora.payments.services import PaymentService
-    from agora.platform.audit import AuditTrail
-
-    engine = c.engine
-
-    def uow(*, read_only: bool = False) -> SqlOrderingUnitOfWork:
-        return SqlOrderingUnitOfWork(engine, SqlStockLedger, read_only=read_only)
-
-    from agora.identity.accounts import AccountService
-
-    catalog = c.registry.get(CatalogService)
-    payments = c.registry.get(PaymentService)
-    accounts = c.registry.get(AccountService)
-    verified_email_required_by = accounts if c.settings.checkout_requires_verified_email else None
-    c.registry.provide(CartService, CartService(uow, catalog, c.settings.currency))
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    c.registry.provide(
-        OrderService,
-        OrderService(
-            uow,
-            catalog,
-            payments,
-            audit,
-            verified_email_required_by=verified_email_required_by,
-            currency=c.settings.currency,
-        ),
+def build_commerce(
+    settings: Settings,
+    adapters: CommerceAdapters,
+    *,
+    audit: AuditTrail,
+    accounts: CustomerAccounts,
+) -> Commerce:
+    catalog = build_catalog(settings, adapters.catalog_uow, audit)
+    payments = build_payments(adapters.payments_uow, adapters.gateway, audit)
+    carts, orders = build_ordering(
+        settings,
+        adapters.ordering_uow,
+        catalog=catalog,
+        payments=payments,
+        accounts=accounts,
+        audit=audit,
     )
+    return Commerce(catalog, payments, carts, orders)

@@ -1,31 +1,60 @@
-"""The container the composition root fills: settings, engine, registry, health."""
+"""The container: what the composition root built, typed by area, the registry the HTTP
+edge looks services up in, and what has to be closed at shutdown."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.platform.health_checks import HealthChecks
-from agora.platform.rate_limiter import RateLimiter
+from agora.bootstrap.commerce import Commerce
+from agora.bootstrap.identity import Identity
+from agora.bootstrap.infrastructure import Infrastructure
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
 
-@dataclass
+@dataclass(frozen=True)
 class Container:
     settings: Settings
     engine: AsyncEngine
-    registry: ServiceRegistry = field(default_factory=ServiceRegistry)
-    health: HealthChecks = field(default_factory=HealthChecks)
-    # Clients the wiring opened (Redis connections, ...), closed with the container.
-    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    infrastructure: Infrastructure
+    identity: Identity
+    commerce: Commerce
+    # Clients the adapters opened (Redis connections, ...), closed with the container.
+    on_close: tuple[Callable[[], Awaitable[None]], ...] = ()
+
+    @cached_property
+    def registry(self) -> ServiceRegistry:
+        """Every service a router may ask for by its class, and the edge's own ports."""
+        infra, identity, commerce = self.infrastructure, self.identity, self.commerce
+        return ServiceRegistry(
+            self.settings,
+            infra.health,
+            infra.audit,
+            infra.mail,
+            identity.service,
+            identity.accounts,
+            identity.sessions,
+            identity.keys,
+            identity.mfa,
+            identity.users,
+            identity.api_keys,
+            identity.oidc,
+            commerce.catalog,
+            commerce.payments,
+            commerce.carts,
+            commerce.orders,
+            authenticator=identity.authenticator,
+            cookie_sessions=identity.sessions,
+            rate_limiter=infra.rate_limiter,
+            idempotency=infra.idempotency,
+        )
 
     async def close(self) -> None:
-        limiter = self.registry.find(RateLimiter)  # type: ignore[type-abstract]
-        if limiter is not None:
-            await limiter.close()
+        await self.infrastructure.rate_limiter.close()
         for close in reversed(self.on_close):
             await close()
         await self.engine.dispose()

@@ -1,315 +1,193 @@
-"""Identity's wiring: accounts, tokens and signing keys, sessions, MFA, access, OIDC."""
+"""Identity's wiring: accounts, tokens and signing keys, sessions, MFA, API keys, user
+administration, OIDC, and the one ``Authenticator`` of bearer credentials.
+
+``build_identity`` takes the adapters that have alternatives or test doubles as
+``IdentityAdapters`` (``bootstrap.production`` picks them from the settings) and builds
+the rest itself: the key ring and access tokens on the given key store, the revoked
+sessions and current-access caches, the password policy on the common-password list.
+
+Every service is complete when constructed; nothing is set on one afterwards. Login and
+MFA depend on each other (the password step hands over to the second factor, which
+opens the session through identity), so MFA comes in two parts: ``MfaChallenges``, which
+needs only MFA's storage, is built first and given to ``IdentityService``; ``MfaService``
+is built after it, on it. The authenticator is built once, in its final shape: API keys
+or tokens, then the account's current role.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
-from uuid import UUID
 
-from agora.bootstrap.container import Container
-from agora.platform.access import Role
+from agora.identity.accounts import AccountService
+from agora.identity.adapters.common_passwords import common_passwords
+from agora.identity.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.adapters.signing_keys import (
+    KeyCipher,
+    KeyRing,
+    SigningKeyStore,
+    retention_for,
+)
+from agora.identity.api_keys import ApiKeyAuthenticator, ApiKeyService, VerifiedKeyCache
+from agora.identity.authenticators import CredentialAuthenticator, TokenAuthenticator
+from agora.identity.current_access import AccessFeed, CurrentAccess, CurrentRoleAuthenticator
+from agora.identity.keys import SigningKeyService
+from agora.identity.mfa import MfaChallenges, MfaService
+from agora.identity.mfa_ports import MfaUnitOfWorkFactory, QrCodes
+from agora.identity.oidc import OidcLoginService
+from agora.identity.password_policy import PasswordPolicy, StrengthEstimator
+from agora.identity.ports import (
+    AccountMail,
+    IdentityUnitOfWorkFactory,
+    LoginThrottle,
+    OidcProvider,
+    OidcUnitOfWorkFactory,
+    PasswordHasher,
+)
+from agora.identity.revocation import RevokedSessions, stored_revocations
+from agora.identity.services import IdentityService
+from agora.identity.sessions import SessionService
+from agora.identity.user_admin import UserAdministration
+from agora.platform.access import Authenticator, Role
+from agora.platform.audit import AuditTrail
+from agora.platform.key_derivation import CSRF_TOKENS, EMAIL_FINGERPRINTS, derive_key
 from agora.platform.settings import Settings
 
-if TYPE_CHECKING:
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.current_access import CurrentAccess
-    from agora.identity.ports import LoginThrottle
-    from agora.identity.revocation import RevokedSessions
-    from agora.identity.services import IdentityService
+
+@dataclass(frozen=True)
+class IdentityAdapters:
+    uow: IdentityUnitOfWorkFactory
+    mfa_uow: MfaUnitOfWorkFactory
+    oidc_uow: OidcUnitOfWorkFactory
+    # Where the ES256 signing keys are kept, shared by every process.
+    signing_keys: SigningKeyStore
+    # Reads the current role and activation of accounts (ADR 0025).
+    account_access: AccessFeed
+    hasher: PasswordHasher
+    strength: StrengthEstimator
+    throttle: LoginThrottle
+    qr_codes: QrCodes
+    oidc_provider: OidcProvider | None  # None: signing in with OIDC is switched off
+    # The time email links and MFA challenges are dated and checked by.
+    clock: Callable[[], datetime]
 
 
-def wire_identity(c: Container) -> None:
-    """Identity: users, passwords, tokens; provides the ``Authenticator``."""
-    from functools import partial
-
-    from agora.identity.adapters.common_passwords import common_passwords
-    from agora.identity.adapters.password_hashing import Argon2PasswordHasher
-    from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
-    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.authenticators import TokenAuthenticator
-    from agora.identity.password_policy import PasswordPolicy
-    from agora.identity.services import IdentityService
-    from agora.platform.access import Authenticator
-    from agora.platform.audit import AuditTrail
-
-    s = c.settings
-    tokens, revocations = _wire_signing_keys_and_revocations(c)
-    throttle, fingerprint_key = _login_throttle(c)
-    service = IdentityService(
-        access=_current_access(c),
-        uow=partial(SqlIdentityUnitOfWork, c.engine),
-        hasher=Argon2PasswordHasher(
-            memory_kib=s.password_hash_memory_kib,
-            time_cost=s.password_hash_time_cost,
-            parallelism=s.password_hash_parallelism,
-        ),
-        tokens=tokens,
-        policy=PasswordPolicy(
-            common_passwords(),
-            strength=ZxcvbnStrengthEstimator(),
-            min_strength=s.password_min_strength,
-        ),
-        refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
-        audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
-        throttle=throttle,
-        fingerprint_key=fingerprint_key,
-        session_max_age=timedelta(days=s.session_absolute_ttl_days),
-        revocations=revocations,
-    )
-    c.registry.provide(IdentityService, service)
-    authenticator = TokenAuthenticator(
-        tokens,
-        revocations,
-        mfa_required_roles=_roles_requiring_mfa(c.settings),
-    )
-    c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
-    _wire_sessions(c, service)
-
-    # -- account self-service by email: verification, password reset and change
-    from agora.identity.accounts import AccountService
-    from agora.notifications.services import MailService
-
-    c.registry.provide(
-        AccountService,
-        AccountService(
-            uow=service.uow,
-            hasher=service.hasher,
-            policy=service.policy,
-            mail=c.registry.get(MailService),
-            public_url=_public_url(s),
-            verification_ttl=timedelta(hours=s.email_verification_ttl_hours),
-            reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
-            audit=service.audit,
-            revocations=service.revocations,
-        ),
-    )
+@dataclass(frozen=True)
+class Identity:
+    service: IdentityService
+    accounts: AccountService
+    sessions: SessionService
+    keys: SigningKeyService
+    challenges: MfaChallenges
+    mfa: MfaService
+    users: UserAdministration
+    api_keys: ApiKeyService
+    oidc: OidcLoginService
+    # Bearer tokens and API keys, checked against the account's current role.
+    authenticator: Authenticator
 
 
-def _roles_requiring_mfa(s: Settings) -> frozenset[Role]:
-    """Roles whose sessions hold no permission until opened with a second factor."""
-    return frozenset({Role.STAFF, Role.ADMIN}) if s.staff_and_admins_need_mfa else frozenset()
-
-
-def wire_mfa(c: Container) -> None:
-    """Multi-factor authentication (TOTP), hooked into identity's login."""
-    from functools import partial
-
-    from agora.identity.adapters.mfa_sql import SqlMfaUnitOfWork
-    from agora.identity.adapters.qr_code import SegnoQrCodes
-    from agora.identity.adapters.secret_box import SecretBox
-    from agora.identity.mfa import MfaService
-    from agora.identity.services import IdentityService
-    from agora.platform.audit import AuditTrail
-
-    s = c.settings
-    identity = c.registry.get(IdentityService)
-    box = SecretBox(s.secret_key.get_secret_value(), purpose="agora/totp-secret/v1")
-    mfa = MfaService(
-        uow=partial(SqlMfaUnitOfWork, c.engine, box),
-        identity=identity,
-        qr_codes=SegnoQrCodes(),
-        issuer=s.mfa_issuer,
-        challenge_ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds),
-        audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
-    )
-    # The two services need each other: the password step hands over to the second
-    # factor, which opens the session through identity.
-    identity.second_factor = mfa
-    c.registry.provide(MfaService, mfa)
-
-
-def wire_access(c: Container) -> None:
-    """Admin user management and API keys.
-
-    Wraps the ``Authenticator`` that ``wire_identity`` provided: credentials shaped like
-    API keys go to the key store, everything else still goes to the token authenticator.
-    """
-    from functools import partial
-
-    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.api_keys import ApiKeyAuthenticator, ApiKeyService, VerifiedKeyCache
-    from agora.identity.authenticators import CredentialAuthenticator
-    from agora.identity.current_access import CurrentRoleAuthenticator
-    from agora.identity.services import IdentityService
-    from agora.identity.user_admin import UserAdministration
-    from agora.platform.access import Authenticator
-    from agora.platform.audit import AuditTrail
-
-    uow = partial(SqlIdentityUnitOfWork, c.engine)
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    verified = VerifiedKeyCache(c.settings.api_key_cache_seconds)
-    identity = c.registry.get(IdentityService)
-    c.registry.provide(
-        UserAdministration,
-        UserAdministration(
-            uow, verified, audit, revocations=identity.revocations, access=identity.access
-        ),
-    )
-    c.registry.provide(
-        ApiKeyService, ApiKeyService(uow, verified, c.settings.api_keys_per_user, audit)
-    )
-    tokens = c.registry.get(Authenticator)  # type: ignore[type-abstract]
-    credentials = CredentialAuthenticator(ApiKeyAuthenticator(uow, verified), tokens)
-    assert identity.access is not None
-    c.registry.provide(
-        Authenticator,  # type: ignore[type-abstract]
-        CurrentRoleAuthenticator(credentials, identity.access),
-    )
-
-
-def _current_access(c: Container) -> CurrentAccess:
-    """Privileged credentials checked against the account's current role and activation,
-    which every process re-reads at the revocation poll interval (ADR 0025)."""
-    from agora.identity.adapters.sql_access import SqlAccountAccess
-    from agora.identity.current_access import CurrentAccess
-
-    s = c.settings
-    return CurrentAccess(
-        SqlAccountAccess(c.engine),
-        poll_interval=s.session_revocation_poll_seconds,
-        forget_after=float(s.access_token_ttl_seconds),
-    )
-
-
-def _login_throttle(c: Container) -> tuple[LoginThrottle, bytes]:
-    """Failed-login counters (Redis when configured) and the key that hashes emails for them."""
-    import hashlib
-    import hmac
-
-    from agora.identity.adapters.login_throttle import MemoryLoginThrottle, RedisLoginThrottle
-    from agora.identity.login_throttle import ThrottlePolicy
-
-    s = c.settings
-    policy = ThrottlePolicy(
-        account_threshold=s.login_throttle_account_threshold,
-        ip_threshold=s.login_throttle_ip_threshold,
-        max_delay=float(s.login_throttle_max_delay_seconds),
-        memory=float(s.login_throttle_memory_seconds),
-    )
-    local = MemoryLoginThrottle(policy)
-    throttle: LoginThrottle = local
-    if s.redis_url:
-        shared = RedisLoginThrottle(s.redis_url, policy, fallback=local)
-        c.on_close.append(shared.close)
-        throttle = shared
-    # Derived, so the signing secret itself never keys anything else.
-    key = hmac.new(
-        s.secret_key.get_secret_value().encode(), b"agora:email-fingerprint", hashlib.sha256
-    ).digest()
-    return throttle, key
-
-
-def wire_oidc(c: Container) -> None:
-    """Signing in with an OpenID Connect provider; routes answer 404 when it is not set up."""
-    from functools import partial
-
-    from agora.identity.adapters.oidc_client import HttpOidcProvider
-    from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
-    from agora.identity.oidc import OidcLoginService
-    from agora.identity.services import IdentityService
-    from agora.platform.audit import AuditTrail
-
-    s = c.settings
-    provider = None
-    if s.oidc_enabled and s.oidc_issuer and s.oidc_client_id and s.oidc_client_secret:
-        provider = HttpOidcProvider(
-            issuer=s.oidc_issuer,
-            client_id=s.oidc_client_id,
-            client_secret=s.oidc_client_secret.get_secret_value(),
-            scopes=s.oidc_scopes,
-            timeout_seconds=s.oidc_timeout_seconds,
-            allow_http=not s.is_production,
-        )
-    identity = c.registry.get(IdentityService)
-    c.registry.provide(
-        OidcLoginService,
-        OidcLoginService(
-            uow=partial(SqlOidcUnitOfWork, c.engine),
-            identity=identity,
-            hasher=identity.hasher,
-            provider=provider,
-            provider_name=s.oidc_provider_name,
-            allowed_redirect_uris=frozenset(s.oidc_allowed_redirect_uris),
-            audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
-        ),
-    )
-
-
-def _public_url(s: Settings) -> str:
-    """Where links in emails point: ``AGORA_PUBLIC_URL``, else the address served on."""
-    if s.public_url:  # always set in production (settings refuse it unset)
-        return s.public_url.rstrip("/")
-    host = "localhost" if s.host in {"0.0.0.0", "::", ""} else s.host  # noqa: S104
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{s.port}"
-
-
-# -- access tokens, signing keys and sessions --
-
-
-def _wire_signing_keys_and_revocations(
-    c: Container,
-) -> tuple[JwtAccessTokens, RevokedSessions]:
-    """ES256 keys shared through the database, and the revoked sessions every process
-    polls for, so that neither needs a database read per request."""
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.adapters.signing_keys import (
-        KeyCipher,
-        KeyRing,
-        SqlSigningKeyStore,
-        retention_for,
-    )
-    from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.keys import SigningKeyService
-    from agora.identity.revocation import RevokedSessions
-    from agora.platform.audit import AuditTrail
-
-    s = c.settings
+def build_identity(
+    settings: Settings, adapters: IdentityAdapters, *, audit: AuditTrail, mail: AccountMail
+) -> Identity:
+    s = settings
+    secret = s.secret_key.get_secret_value()
+    uow = adapters.uow
     token_ttl = timedelta(seconds=s.access_token_ttl_seconds)
+    # Keys shared through the database, and the revoked sessions and current access of
+    # privileged accounts every process polls for: no database read per request.
     ring = KeyRing(
-        SqlSigningKeyStore(c.engine),
-        KeyCipher(s.secret_key.get_secret_value()),
+        adapters.signing_keys,
+        KeyCipher(secret),
         retention=retention_for(token_ttl, s.signing_key_refresh_seconds),
         refresh_interval=s.signing_key_refresh_seconds,
     )
     tokens = JwtAccessTokens(
         ring, issuer=s.jwt_issuer, audience=s.jwt_audience, ttl_seconds=s.access_token_ttl_seconds
     )
-    engine = c.engine
-
-    async def revoked_since(since: datetime) -> Sequence[tuple[UUID, datetime]]:
-        async with SqlIdentityUnitOfWork(engine, read_only=True) as uow:
-            return await uow.refresh_tokens.revoked_since(since)
-
     revocations = RevokedSessions(
-        token_ttl=token_ttl, poll_interval=s.session_revocation_poll_seconds, feed=revoked_since
+        token_ttl=token_ttl,
+        poll_interval=s.session_revocation_poll_seconds,
+        feed=stored_revocations(uow),
     )
-    audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
-    keys = SigningKeyService(ring, audit, jwks_max_age=s.signing_key_refresh_seconds)
-    c.registry.provide(SigningKeyService, keys)
-    return tokens, revocations
-
-
-def _wire_sessions(c: Container, identity: IdentityService) -> None:
-    """The sessions API and the browser cookie session (with its CSRF tokens)."""
-    import hashlib
-    import hmac
-
-    from agora.identity.sessions import SessionService
-    from agora.platform.cookie_sessions import CookieAuthenticator
-
-    secret = c.settings.secret_key.get_secret_value().encode()
-    csrf_key = hmac.new(secret, b"agora csrf-token key v1", hashlib.sha256).digest()
-    sessions = SessionService(
-        uow=identity.uow,
-        lifetime=identity.lifetime,
-        revocations=identity.revocations,
-        csrf_key=csrf_key,
-        audit=identity.audit,
-        mfa_required_roles=_roles_requiring_mfa(c.settings),
-        access=identity.access,
+    access = CurrentAccess(
+        adapters.account_access,
+        poll_interval=s.session_revocation_poll_seconds,
+        forget_after=float(s.access_token_ttl_seconds),
     )
-    c.registry.provide(SessionService, sessions)
-    c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]
+    # Roles whose sessions hold no permission until opened with a second factor.
+    mfa_required_roles = (
+        frozenset({Role.STAFF, Role.ADMIN}) if s.staff_and_admins_need_mfa else frozenset()
+    )
+    policy = PasswordPolicy(
+        common_passwords(), strength=adapters.strength, min_strength=s.password_min_strength
+    )
+    challenges = MfaChallenges(
+        adapters.mfa_uow, ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds), clock=adapters.clock
+    )
+    identity = IdentityService(
+        uow=uow,
+        hasher=adapters.hasher,
+        tokens=tokens,
+        policy=policy,
+        refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
+        audit=audit,
+        throttle=adapters.throttle,
+        fingerprint_key=derive_key(secret, EMAIL_FINGERPRINTS),
+        second_factor=challenges,
+        session_max_age=timedelta(days=s.session_absolute_ttl_days),
+        revocations=revocations,
+        access=access,
+    )
+    verified_keys = VerifiedKeyCache(s.api_key_cache_seconds)
+    credentials = CredentialAuthenticator(
+        ApiKeyAuthenticator(uow, verified_keys),
+        TokenAuthenticator(tokens, revocations, mfa_required_roles=mfa_required_roles),
+    )
+    return Identity(
+        service=identity,
+        accounts=AccountService(
+            uow=uow,
+            hasher=adapters.hasher,
+            policy=policy,
+            mail=mail,
+            public_url=s.effective_public_url,
+            verification_ttl=timedelta(hours=s.email_verification_ttl_hours),
+            reset_ttl=timedelta(minutes=s.password_reset_ttl_minutes),
+            audit=audit,
+            revocations=revocations,
+            clock=adapters.clock,
+        ),
+        sessions=SessionService(
+            uow=uow,
+            lifetime=identity.lifetime,
+            revocations=revocations,
+            csrf_key=derive_key(secret, CSRF_TOKENS),
+            audit=audit,
+            mfa_required_roles=mfa_required_roles,
+            access=access,
+        ),
+        keys=SigningKeyService(ring, audit, jwks_max_age=s.signing_key_refresh_seconds),
+        challenges=challenges,
+        mfa=MfaService(
+            uow=adapters.mfa_uow,
+            identity=identity,
+            qr_codes=adapters.qr_codes,
+            issuer=s.mfa_issuer,
+            audit=audit,
+            clock=adapters.clock,
+        ),
+        users=UserAdministration(uow, verified_keys, audit, revocations=revocations, access=access),
+        api_keys=ApiKeyService(uow, verified_keys, s.api_keys_per_user, audit),
+        oidc=OidcLoginService(
+            uow=adapters.oidc_uow,
+            identity=identity,
+            hasher=adapters.hasher,
+            provider=adapters.oidc_provider,
+            provider_name=s.oidc_provider_name,
+            allowed_redirect_uris=frozenset(s.oidc_allowed_redirect_uris),
+            audit=audit,
+        ),
+        authenticator=CurrentRoleAuthenticator(credentials, access),
+    )

@@ -8,7 +8,6 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.services import IdentityService
 from agora.platform.access import Role
 from agora.platform.errors import AlreadyExistsError
 
@@ -33,7 +32,7 @@ def create_admin(
     secret: str = password
 
     async def work(container: Container) -> tuple[str, bool]:
-        identity = container.registry.get(IdentityService)
+        identity = container.identity.service
         if await identity.find_by_email(email) is not None:
             user = await identity.set_role(email, Role.ADMIN)
             return user.email, True

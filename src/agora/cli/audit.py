@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from agora.audit.domain import Anchor, ChainReport
-from agora.audit.services import AuditService
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
 from agora.platform.errors import ValidationError
@@ -38,7 +37,7 @@ def verify(
         raise typer.BadParameter(exc.message, param_hint="--anchor") from None
 
     async def work(container: Container) -> ChainReport:
-        return await container.registry.get(AuditService).verify(parsed)
+        return await container.infrastructure.audit.verify(parsed)
 
     report = run_with_container(work)
     if report.broken is not None:

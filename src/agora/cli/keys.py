@@ -15,7 +15,6 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.keys import SigningKeyService
 from agora.identity.ports import KeyRotation, SigningKeyInfo
 
 app = typer.Typer(
@@ -48,7 +47,7 @@ def rotate(
     """
 
     async def work(container: Container) -> KeyRotation:
-        return await container.registry.get(SigningKeyService).rotate(drop_previous=drop_previous)
+        return await container.identity.keys.rotate(drop_previous=drop_previous)
 
     rotation = run_with_container(work)
     console.print(f"[green]new active signing key[/] {rotation.new.kid}")
@@ -65,7 +64,7 @@ def list_keys() -> None:
     """List the signing keys: kid, state, created, retired, verifying until."""
 
     async def work(container: Container) -> Sequence[SigningKeyInfo]:
-        return await container.registry.get(SigningKeyService).list_keys()
+        return await container.identity.keys.list_keys()
 
     keys = run_with_container(work)
     typer.echo(f"{'kid':<44} {'state':<10} {'created':<24} {'retired':<24} verifies until")

@@ -7,6 +7,7 @@ import os
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from agora.cli import accounts, audit, erd, keys, mfa, seed
 from agora.cli.runtime import check_database, console, describe_database, fail, settings_or_exit
@@ -46,8 +47,6 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development)")] = False,
 ) -> None:
     """Serve the REST API (and, later, the web UI) with uvicorn."""
-    import uvicorn
-
     settings = settings_or_exit()
     if reload and settings.is_production:
         fail(

@@ -8,7 +8,6 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.mfa import MfaService
 
 app = typer.Typer(
     name="mfa",
@@ -34,7 +33,7 @@ def reset(
         )
 
     async def work(container: Container) -> tuple[str, bool]:
-        user, had = await container.registry.get(MfaService).reset(email)
+        user, had = await container.identity.mfa.reset(email)
         return user.email, had
 
     address, had = run_with_container(work)

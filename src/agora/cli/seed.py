@@ -16,7 +16,6 @@ from agora.bootstrap import Container
 from agora.catalog.demo import demo_categories, demo_products
 from agora.catalog.services import CatalogService
 from agora.cli.runtime import console, fail, run_with_container, settings_or_exit
-from agora.identity.services import IdentityService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AlreadyExistsError, ValidationError
 from agora.platform.ids import new_id
@@ -58,7 +57,7 @@ def seed(
     async def work(container: Container) -> None:
         settings = container.settings
         count = settings.seed_products if products is None else products
-        catalog = container.registry.get(CatalogService)
+        catalog = container.commerce.catalog
         if if_empty and await catalog.has_products():
             console.print("[yellow]catalog already has products; not seeding it[/]")
         else:
@@ -114,7 +113,7 @@ async def _create_demo_customer(container: Container) -> bool:
         )
         return False
     try:
-        await container.registry.get(IdentityService).create_user(
+        await container.identity.service.create_user(
             email=settings.demo_customer_email,
             password=password,
             name=DEMO_CUSTOMER_NAME,

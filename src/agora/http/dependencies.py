@@ -1,7 +1,9 @@
 """FastAPI dependencies shared by routers: services, the principal, pagination.
 
-Routers declare what they need with these ``Annotated`` aliases; nothing here knows
-which adapters stand behind a service (the composition root decides).
+Routers declare what they need with these ``Annotated`` aliases: a context's service
+with ``Depends(use(ItsServiceClass))``, the idempotency store with
+``Depends(idempotency_store)``. Nothing here knows which adapters stand behind a
+service (the composition root decides).
 """
 
 from __future__ import annotations
@@ -14,14 +16,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import APIKeyCookie, APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from agora.http.schemas import error_responses
-from agora.platform.access import Authenticator, Principal
-from agora.platform.cookie_sessions import (
-    CSRF_HEADER,
-    SAFE_METHODS,
-    SESSION_COOKIE,
-    CookieAuthenticator,
-)
+from agora.platform.access import Principal
+from agora.platform.cookie_sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 from agora.platform.errors import AuthenticationError
+from agora.platform.idempotency_keys import IdempotencyStore
 from agora.platform.registry import ServiceRegistry
 
 T = TypeVar("T")
@@ -42,7 +40,7 @@ def registry(request: Request) -> ServiceRegistry:
 
 
 def use(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
-    """A dependency that yields the service of type ``kind`` from the registry.
+    """A dependency that yields the service of class ``kind`` from the registry.
 
     It is ``async`` on purpose: FastAPI runs plain ``def`` dependencies in a thread pool,
     which costs far more than the lookup itself on every request.
@@ -53,6 +51,10 @@ def use(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
 
     dependency.__name__ = f"use_{kind.__name__}"
     return dependency
+
+
+async def idempotency_store(request: Request) -> IdempotencyStore:
+    return registry(request).idempotency
 
 
 async def optional_principal(
@@ -68,8 +70,7 @@ async def optional_principal(
         if not cookie:
             return None
         # A browser session: unsafe methods must also carry the session's CSRF token.
-        sessions = registry(request).get(CookieAuthenticator)  # type: ignore[type-abstract]
-        cookie_principal = await sessions.authenticate_cookie(
+        cookie_principal = await registry(request).cookie_sessions.authenticate_cookie(
             cookie,
             csrf_token=request.headers.get(CSRF_HEADER),
             unsafe=request.method not in SAFE_METHODS,
@@ -78,7 +79,7 @@ async def optional_principal(
             return None
         request.state.principal = cookie_principal
         return cookie_principal
-    principal = await registry(request).get(Authenticator).authenticate(credential)  # type: ignore[type-abstract]
+    principal = await registry(request).authenticator.authenticate(credential)
     request.state.principal = principal
     return principal
 

@@ -14,7 +14,8 @@ import math
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agora.http import envelope
-from agora.platform.rate_limiter import RateDecision, RateLimiter
+from agora.platform.rate_limiter import RateDecision
+from agora.platform.registry import ServiceRegistry
 
 WINDOW_SECONDS = 60.0
 
@@ -40,8 +41,8 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         key, limit = self._classify(scope)
-        limiter: RateLimiter = scope["app"].state.registry.get(RateLimiter)
-        decision = await limiter.hit(key, limit, WINDOW_SECONDS)
+        registry: ServiceRegistry = scope["app"].state.registry
+        decision = await registry.rate_limiter.hit(key, limit, WINDOW_SECONDS)
         headers = _headers(decision)
         if not decision.allowed:
             retry_after = str(max(1, math.ceil(decision.retry_after)))

@@ -1,9 +1,12 @@
 """Multi-factor authentication use cases: enroll a TOTP app, confirm, disable, log in with it.
 
 Login is two steps when MFA is on: ``IdentityService.login`` checks the password and
-hands over to ``challenge``, which answers with a short-lived single-use MFA token
-instead of tokens; ``complete_login`` takes that token with a TOTP or recovery code and
-opens the session through ``IdentityService.start_session(..., mfa=True)``.
+hands over to ``MfaChallenges.challenge``, which answers with a short-lived single-use
+MFA token instead of tokens; ``MfaService.complete_login`` takes that token with a TOTP
+or recovery code and opens the session through
+``IdentityService.start_session(..., mfa=True)``. The first step needs only MFA's
+storage and the second needs ``IdentityService``, so they are two objects: identity is
+built with the challenges, and the MFA service with identity.
 """
 
 from __future__ import annotations
@@ -50,12 +53,44 @@ CodeKind = Literal["totp", "recovery_code"]
 
 
 @dataclass
+class MfaChallenges:
+    """The second factor's part of a password (or OIDC) login: ``IdentityService``'s
+    ``SecondFactor``."""
+
+    uow: MfaUnitOfWorkFactory
+    ttl: timedelta = timedelta(minutes=5)
+    # Injected so that expiry can be tested without waiting.
+    clock: Callable[[], datetime] = utcnow
+
+    async def challenge(self, user: User) -> SecondFactorRequired | None:
+        """A challenge when ``user`` has MFA on; None when the password alone suffices."""
+        async with self.uow(read_only=True) as uow:
+            credential = await uow.totp.get(user.id)
+        if credential is None or not credential.enabled:
+            return None
+        now = self.clock()
+        token, token_hash = new_challenge_token()
+        async with self.uow() as uow:
+            await uow.mfa_challenges.delete_expired(user.id, now)
+            await uow.mfa_challenges.add(
+                MfaChallenge(
+                    id=new_id(),
+                    user_id=user.id,
+                    token_hash=token_hash,
+                    created_at=now,
+                    expires_at=now + self.ttl,
+                )
+            )
+            await uow.commit()
+        return SecondFactorRequired(token, int(self.ttl.total_seconds()))
+
+
+@dataclass
 class MfaService:
     uow: MfaUnitOfWorkFactory
     identity: IdentityService
     qr_codes: QrCodes
     issuer: str = "Agora"
-    challenge_ttl: timedelta = timedelta(minutes=5)
     audit: AuditTrail = field(default_factory=NullAuditTrail)
     # Injected so that time steps and expiry can be tested without waiting.
     clock: Callable[[], datetime] = utcnow
@@ -155,28 +190,6 @@ class MfaService:
         )
 
     # -- login ----------------------------------------------------------------------------
-
-    async def challenge(self, user: User) -> SecondFactorRequired | None:
-        """Called by ``IdentityService.login`` after a correct password."""
-        async with self.uow(read_only=True) as uow:
-            credential = await uow.totp.get(user.id)
-        if credential is None or not credential.enabled:
-            return None
-        now = self.clock()
-        token, token_hash = new_challenge_token()
-        async with self.uow() as uow:
-            await uow.mfa_challenges.delete_expired(user.id, now)
-            await uow.mfa_challenges.add(
-                MfaChallenge(
-                    id=new_id(),
-                    user_id=user.id,
-                    token_hash=token_hash,
-                    created_at=now,
-                    expires_at=now + self.challenge_ttl,
-                )
-            )
-            await uow.commit()
-        return SecondFactorRequired(token, int(self.challenge_ttl.total_seconds()))
 
     async def complete_login(
         self, mfa_token: str, code: str, user_agent: str | None = None, ip: str | None = None

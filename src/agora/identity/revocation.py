@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from agora.identity.ports import IdentityUnitOfWorkFactory
 from agora.platform.clock import utcnow
 from agora.platform.logging import get_logger
 
@@ -25,6 +26,17 @@ log = get_logger("agora.identity.revocation")
 
 RevocationFeed = Callable[[datetime], Awaitable[Sequence[tuple[UUID, datetime]]]]
 """Returns ``(session_id, revoked_at)`` for every session revoked at or after a time."""
+
+
+def stored_revocations(uow: IdentityUnitOfWorkFactory) -> RevocationFeed:
+    """The feed as identity's storage answers it: one read-only unit of work per poll."""
+
+    async def revoked_since(since: datetime) -> Sequence[tuple[UUID, datetime]]:
+        async with uow(read_only=True) as unit:
+            return await unit.refresh_tokens.revoked_since(since)
+
+    return revoked_since
+
 
 # A revocation committed by a transaction that started before the previous poll carries
 # an earlier ``revoked_at``; reading a little further back than the last poll catches it.

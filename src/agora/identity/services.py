@@ -102,8 +102,8 @@ class IdentityService:
     throttle: LoginThrottle = field(default_factory=NoLoginThrottle)
     # Keys the email fingerprints the throttle counts and the audit trail shows.
     fingerprint_key: bytes = b""
-    # Set by the composition root when MFA is wired: users with it on get a challenge
-    # from login instead of tokens.
+    # MFA's challenges (``MfaChallenges``): users with it on get a challenge from login
+    # instead of tokens.
     second_factor: SecondFactor | None = None
     # The absolute lifetime: no rotation extends a session past this age.
     session_max_age: timedelta = timedelta(days=30)

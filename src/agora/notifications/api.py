@@ -6,29 +6,24 @@ password reset links, to anyone who can reach the server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from agora.http import envelope
-from agora.http.dependencies import registry
+from agora.http.dependencies import use
 from agora.http.pages import escape, page
 from agora.notifications.domain import DeliveredMessage
-from agora.notifications.ports import Mailbox
+from agora.notifications.services import MailService
 
 router = APIRouter(prefix="/dev", include_in_schema=False)
-
-
-def _messages(request: Request) -> Sequence[DeliveredMessage] | None:
-    mailbox = registry(request).find(Mailbox)  # type: ignore[type-abstract]
-    return None if mailbox is None else mailbox.recent()
+Mail = Annotated[MailService, Depends(use(MailService))]
 
 
 @router.get("/mailbox")
-async def mailbox_page(request: Request) -> Response:
-    messages = _messages(request)
+async def mailbox_page(mail: Mail) -> Response:
+    messages = mail.kept_messages()
     if messages is None:
         return page(
             "Mailbox",
@@ -56,8 +51,8 @@ async def mailbox_page(request: Request) -> Response:
 
 
 @router.get("/mailbox.json")
-async def mailbox_json(request: Request) -> Response:
-    messages = _messages(request) or ()
+async def mailbox_json(mail: Mail) -> Response:
+    messages = mail.kept_messages() or ()
     return envelope.ok([_message_out(delivered) for delivered in messages])
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from agora.http import envelope
-from agora.http.dependencies import CurrentPrincipal, Page, use
+from agora.http.dependencies import CurrentPrincipal, Page, idempotency_store, use
 from agora.http.idempotency import Execution, request_hash, run_idempotently
 from agora.http.schemas import Envelope, error_responses
 from agora.ordering.carts import CartService
@@ -36,7 +36,7 @@ cart_router = APIRouter(prefix="/cart", tags=["cart"])
 orders_router = APIRouter(prefix="/orders", tags=["orders"])
 Carts = Annotated[CartService, Depends(use(CartService))]
 Orders = Annotated[OrderService, Depends(use(OrderService))]
-Idempotency = Annotated[IdempotencyStore, Depends(use(IdempotencyStore))]
+Idempotency = Annotated[IdempotencyStore, Depends(idempotency_store)]
 IdempotencyKey = Annotated[
     str | None,
     Header(

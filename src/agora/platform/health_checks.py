@@ -1,4 +1,8 @@
-"""Readiness checks for every configured dependency, run concurrently with a timeout."""
+"""Readiness checks for every configured dependency, run concurrently with a timeout.
+
+The probes of Redis and the message broker are here; the database's is
+``platform.db.engine.ping_database``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import aio_pika
+from redis.asyncio import Redis
+from yarl import URL
 
 Check = Callable[[], Awaitable[None]]
 
@@ -62,3 +70,21 @@ class HealthChecks:
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+async def ping_redis(url: str) -> None:
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+
+
+async def ping_broker(url: str) -> None:
+    # Built by hand rather than with aio_pika.connect(), so that a failed attempt is
+    # closed here and not left for the garbage collector to half-close.
+    connection = aio_pika.Connection(URL(url))
+    try:
+        await connection.connect(timeout=2)
+    finally:
+        await connection.close()

@@ -15,6 +15,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redis.asyncio import Redis
+
 from agora.platform.logging import get_logger
 
 log = get_logger("agora.rate_limit")
@@ -87,8 +89,6 @@ class RedisRateLimiter:
     """Sliding windows in Redis, falling back to a per-process limiter on any failure."""
 
     def __init__(self, url: str, fallback: MemoryRateLimiter, prefix: str = "agora:rl:") -> None:
-        from redis.asyncio import Redis
-
         self._redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._script: Any = self._redis.register_script(_SLIDING_WINDOW)
         self._fallback = fallback

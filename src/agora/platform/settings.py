@@ -132,6 +132,16 @@ class Settings(BaseSettings):
             return self.mail_backend
         return "smtp" if self.is_production else "mailbox"
 
+    @property
+    def effective_public_url(self) -> str:
+        """Where links in emails point: ``AGORA_PUBLIC_URL``, else the address served on."""
+        if self.public_url:  # always set in production (the production guard refuses it unset)
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
     # -- access tokens, signing keys and sessions --
     # A session (a refresh-token family or a cookie session) ends when unused for the
     # idle lifetime, and in any case at the absolute one; rotation never extends it.

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agora.audit.services import AuditService
 from agora.bootstrap import Container
+from agora.platform.access import Role
 from tests.support.accounts import PASSWORD, Account, register_customer, unique_email
 from tests.support.catalog import create_category, create_product
 
@@ -229,11 +229,8 @@ async def test_refunds_and_cancellations_by_staff_are_recorded(
 async def test_role_changes_and_deactivation_by_an_operator_are_recorded(
     client: httpx.AsyncClient, container: Container, admin: Account
 ) -> None:
-    from agora.identity.services import IdentityService
-    from agora.platform.access import Role
-
     customer = await register_customer(client)
-    identity = container.registry.get(IdentityService)
+    identity = container.identity.service
     await identity.set_role(customer.email, Role.STAFF)
     await identity.set_role(customer.email, Role.STAFF)  # no change, no record
     await identity.deactivate(customer.email)
@@ -334,7 +331,7 @@ async def test_bad_filters_are_422(
 async def test_fifty_concurrent_records_keep_one_unbroken_chain(
     client: httpx.AsyncClient, container: Container, admin: Account
 ) -> None:
-    audit = container.registry.get(AuditService)
+    audit = container.infrastructure.audit
     marker = uuid.uuid4().hex
     await asyncio.gather(
         *(
@@ -371,4 +368,4 @@ async def test_fifty_concurrent_failed_logins_are_all_recorded_in_the_chain(
     failures = await events(client, admin, actor=str(customer.id), action="auth.login")
     assert sum(e["outcome"] == "failure" for e in failures) == 50
     assert len({e["seq"] for e in failures}) == 51
-    assert (await container.registry.get(AuditService).verify()).intact
+    assert (await container.infrastructure.audit.verify()).intact

@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from agora.audit.domain import ChainReport
-from agora.audit.services import AuditService
 from agora.bootstrap import build_container
 from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
@@ -43,7 +42,7 @@ def test_a_failed_write_neither_raises_nor_forks_the_chain(fresh_database: str) 
     async def record(action: str) -> object:
         container = await build_container(make_test_settings(fresh_database))
         try:
-            audit = container.registry.get(AuditService)
+            audit = container.infrastructure.audit
             await audit.record(action, target_id="x")
             return await audit.verify() if action == "auth.logout" else None
         finally:

@@ -18,11 +18,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from typer.testing import CliRunner
 
-from agora.audit.domain import AuditRecord
+from agora.audit.adapters.sql import SqlAuditChain, SqlAuditLog, SqlAuditUnitOfWork
+from agora.audit.domain import AuditEntry, AuditRecord
 from agora.audit.services import AuditService
 from agora.bootstrap import build_container
 from agora.cli.main import app
+from agora.platform.clock import utcnow
 from agora.platform.db.migrations import upgrade
+from agora.platform.ids import new_id
 from tests.conftest import make_test_settings
 from tests.e2e.served import agora, base_env
 
@@ -32,7 +35,7 @@ RECORDS = 5
 async def _seed(url: str, count: int) -> None:
     container = await build_container(make_test_settings(url))
     try:
-        audit = container.registry.get(AuditService)
+        audit = container.infrastructure.audit
         for n in range(1, count + 1):
             await audit.record(
                 "users.role_changed",
@@ -165,8 +168,6 @@ def test_a_malformed_anchor_is_a_usage_error(trail: str) -> None:
 
 
 async def test_the_database_refuses_to_change_or_remove_records(migrated: str) -> None:
-    from agora.audit.adapters.sql import SqlAuditUnitOfWork
-
     engine = create_async_engine(migrated)
     try:
         service = AuditService(lambda **kw: SqlAuditUnitOfWork(engine, **kw))
@@ -187,17 +188,10 @@ async def test_the_database_refuses_to_change_or_remove_records(migrated: str) -
 
 
 async def _records(conn: AsyncConnection) -> list[AuditRecord]:
-    from agora.audit.adapters.sql import SqlAuditLog
-
     return list(await SqlAuditLog(conn).after(0, 1000))
 
 
 async def _insert_forged_at(url: str, seq: int) -> None:
-    from agora.audit.adapters.sql import SqlAuditLog
-    from agora.audit.domain import AuditEntry
-    from agora.platform.clock import utcnow
-    from agora.platform.ids import new_id
-
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
@@ -221,8 +215,6 @@ async def _insert_forged_at(url: str, seq: int) -> None:
 
 
 async def _rewrite_from(url: str, seq: int) -> None:
-    from agora.audit.adapters.sql import SqlAuditChain, SqlAuditLog
-
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:

@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from agora.bootstrap import build_container
 from agora.cli.main import app
 from agora.identity.domain import User
-from agora.identity.services import IdentityService
 from agora.platform.access import Role
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD
@@ -39,7 +38,7 @@ def _lookup(settings: Settings, email: str, password: str | None = None) -> User
     async def main() -> User | None:
         container = await build_container(settings)
         try:
-            identity = container.registry.get(IdentityService)
+            identity = container.identity.service
             if password is not None:
                 await identity.login(email, password)
             return await identity.find_by_email(email)
@@ -89,7 +88,7 @@ def test_create_admin_promotes_an_existing_account(
     async def demote() -> None:
         container = await build_container(settings)
         try:
-            await container.registry.get(IdentityService).set_role(email, Role.CUSTOMER)
+            await container.identity.service.set_role(email, Role.CUSTOMER)
         finally:
             await container.close()
 

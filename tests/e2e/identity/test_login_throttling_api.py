@@ -21,7 +21,6 @@ from agora.app import create_app
 from agora.bootstrap import Container, build_container
 from agora.identity.adapters.login_throttle import MemoryLoginThrottle
 from agora.identity.login_throttle import ThrottlePolicy
-from agora.identity.services import IdentityService
 from tests.conftest import make_test_settings
 from tests.support.accounts import PASSWORD, unique_email
 
@@ -64,7 +63,7 @@ async def attempt(client: httpx.AsyncClient, email: str, password: str = WRONG) 
 
 
 async def account(container: Container) -> str:
-    identity = container.registry.get(IdentityService)
+    identity = container.identity.service
     user = await identity.register(unique_email("throttled"), PASSWORD, "Throttled Person")
     return user.email
 
@@ -89,7 +88,7 @@ async def test_lockouts_grow_and_look_the_same_for_real_and_unknown_emails(
     async with throttled(migrated) as container:
         clock = Clock()
         # The same adapter the app wires, on a clock the test moves instead of sleeping.
-        container.registry.get(IdentityService).throttle = MemoryLoginThrottle(
+        container.identity.service.throttle = MemoryLoginThrottle(
             ThrottlePolicy(account_threshold=3, ip_threshold=1000, max_delay=8, memory=60), clock
         )
         real = await account(container)

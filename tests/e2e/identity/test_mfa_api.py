@@ -44,16 +44,16 @@ _RECOVERY_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){3}$")
 
 @pytest.fixture
 def mfa_service(container: Container) -> MfaService:
-    return container.registry.get(MfaService)
+    return container.identity.mfa
 
 
 @pytest.fixture
-def clock(mfa_service: MfaService) -> Iterator[ManualClock]:
+def clock(container: Container, monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """One manual time for both steps of an MFA login: the challenge and its completion."""
     manual = ManualClock()
-    real = mfa_service.clock
-    mfa_service.clock = manual
-    yield manual
-    mfa_service.clock = real
+    monkeypatch.setattr(container.identity.challenges, "clock", manual)
+    monkeypatch.setattr(container.identity.mfa, "clock", manual)
+    return manual
 
 
 @pytest.fixture

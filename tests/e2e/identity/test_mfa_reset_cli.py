@@ -16,9 +16,8 @@ from typer.testing import CliRunner
 from agora.bootstrap import Container, build_container
 from agora.cli.main import app
 from agora.identity.domain import TokenPair
-from agora.identity.mfa import MfaService
 from agora.identity.second_factor import InvalidMfaTokenError, SecondFactorRequired
-from agora.identity.services import IdentityService, InvalidRefreshTokenError
+from agora.identity.services import InvalidRefreshTokenError
 from agora.platform.access import Principal, Role
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD, unique_email
@@ -52,8 +51,8 @@ def _user_with_mfa(settings: Settings) -> tuple[str, str]:
     """A user with MFA on, and the MFA token of a login waiting for its second step."""
 
     async def work(container: Container) -> tuple[str, str]:
-        identity = container.registry.get(IdentityService)
-        mfa = container.registry.get(MfaService)
+        identity = container.identity.service
+        mfa = container.identity.mfa
         user = await identity.create_user(
             email=unique_email("lost"), password=PASSWORD, name="Lost Phone", role=Role.STAFF
         )
@@ -78,8 +77,8 @@ def test_reset_removes_mfa_and_ends_every_session(
     assert "removed" in result.output
 
     async def after(container: Container) -> None:
-        identity = container.registry.get(IdentityService)
-        mfa = container.registry.get(MfaService)
+        identity = container.identity.service
+        mfa = container.identity.mfa
         # The password alone signs in again, so the person can enroll a new phone.
         assert isinstance(await identity.login(email, PASSWORD), TokenPair)
         # A second step begun before the reset cannot be finished.
@@ -91,7 +90,7 @@ def test_reset_removes_mfa_and_ends_every_session(
 
 def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Settings) -> None:
     async def session(container: Container) -> tuple[str, str]:
-        identity = container.registry.get(IdentityService)
+        identity = container.identity.service
         user = await identity.create_user(
             email=unique_email("sessions"), password=PASSWORD, name="Has Sessions", role=Role.ADMIN
         )
@@ -108,7 +107,7 @@ def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Se
 
     async def refresh(container: Container) -> None:
         with pytest.raises(InvalidRefreshTokenError):
-            await container.registry.get(IdentityService).refresh(refresh_token)
+            await container.identity.service.refresh(refresh_token)
 
     _run(settings, refresh)
 
@@ -124,7 +123,7 @@ def test_reset_asks_first_and_a_no_changes_nothing(
     assert "Aborted" in result.output
 
     async def login(container: Container) -> object:
-        return await container.registry.get(IdentityService).login(email, PASSWORD)
+        return await container.identity.service.login(email, PASSWORD)
 
     assert isinstance(_run(settings, login), SecondFactorRequired)
 

@@ -10,7 +10,7 @@ stopwatch and cannot flake on a busy machine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,6 @@ import pytest
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.accounts import AccountService
-from agora.notifications.ports import Mailbox
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD, unique_email
 
@@ -28,33 +26,31 @@ Message = dict[str, Any]
 
 
 @dataclass
-class GatedAccounts:
-    """The real account service, with password-reset lookups held until ``gate`` opens."""
+class GatedResets:
+    """The real password-reset request, its lookup held until ``gate`` opens."""
 
-    real: AccountService
+    real: Callable[[str], Awaitable[None]]
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     finished: list[str] = field(default_factory=list)
 
-    async def request_password_reset(self, email: str) -> None:
+    async def __call__(self, email: str) -> None:
         await self.gate.wait()
-        await self.real.request_password_reset(email)
+        await self.real(email)
         self.finished.append(email)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.real, name)
 
 
 @pytest.fixture
 async def gated(
-    settings: Settings, migrated: str
-) -> AsyncIterator[tuple[Container, GatedAccounts]]:
+    settings: Settings, migrated: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Container, GatedResets]]:
     container = await build_container(settings)
-    accounts = GatedAccounts(container.registry.get(AccountService))
-    container.registry.provide(AccountService, accounts)  # type: ignore[arg-type]
+    accounts = container.identity.accounts
+    resets = GatedResets(accounts.request_password_reset)
+    monkeypatch.setattr(accounts, "request_password_reset", resets)
     try:
-        yield container, accounts
+        yield container, resets
     finally:
-        accounts.gate.set()
+        resets.gate.set()
         await container.close()
 
 
@@ -120,9 +116,9 @@ def without_counters(start: Message) -> tuple[int, list[tuple[bytes, bytes]]]:
 
 
 async def test_the_answer_is_sent_before_the_account_is_looked_up(
-    gated: tuple[Container, GatedAccounts], settings: Settings
+    gated: tuple[Container, GatedResets], settings: Settings
 ) -> None:
-    container, accounts = gated
+    container, resets = gated
     app = create_app(settings, container=container)
     known = unique_email("gated-reset")
     registered = await post_json(
@@ -139,7 +135,7 @@ async def test_the_answer_is_sent_before_the_account_is_looked_up(
         )
         # The response is complete while the lookup is still held back.
         assert not call.done()
-        assert accounts.finished == []
+        assert resets.finished == []
         answers[email] = (without_counters(start), without_meta(content))
         calls.append(call)
 
@@ -147,16 +143,16 @@ async def test_the_answer_is_sent_before_the_account_is_looked_up(
     assert answers[known][0][0] == 202
 
     # Once the lookups may run, the known address (and only it) gets its mail.
-    accounts.gate.set()
+    resets.gate.set()
     await asyncio.wait_for(asyncio.gather(*calls), timeout=10)
-    assert sorted(accounts.finished) == sorted([known, unknown])
-    mailbox = container.registry.get(Mailbox)  # type: ignore[type-abstract]
-    resets = {
+    assert sorted(resets.finished) == sorted([known, unknown])
+    kept = container.infrastructure.mail.kept_messages() or ()
+    reset_mail = {
         email: [
             m.message.subject
-            for m in mailbox.recent()
+            for m in kept
             if m.message.to == email and "reset" in m.message.subject.lower()
         ]
         for email in (known, unknown)
     }
-    assert resets == {known: ["Reset your Agora password"], unknown: []}
+    assert reset_mail == {known: ["Reset your Agora password"], unknown: []}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from typing import Any
@@ -11,7 +12,6 @@ import orjson
 import pytest
 
 from agora.bootstrap import Container
-from agora.platform.idempotency_keys import IdempotencyStore
 from tests.e2e.ordering.conftest import place, stock_of
 from tests.support.accounts import Account
 
@@ -135,8 +135,6 @@ async def test_customer_cancels_a_paid_order_refunded_and_restocked(
 async def test_concurrent_cancels_refund_and_restock_once(
     client: httpx.AsyncClient, customer: Account, product: dict[str, Any]
 ) -> None:
-    import asyncio
-
     order = await paid_order(client, customer, product, quantity=2)
     url = f"/api/v1/orders/{order['id']}/cancel"
     responses = await asyncio.gather(
@@ -200,7 +198,7 @@ async def test_request_still_in_progress_is_409(
     body = {"payment_token": "tok_success", "items": [{"product_id": product["id"], "quantity": 1}]}
     key = str(uuid.uuid4())
     request_hash = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    store = container.registry.get(IdempotencyStore)
+    store = container.infrastructure.idempotency
     assert await store.claim(f"orders:{customer.id}", key, request_hash) is None
     response = await client.post(
         "/api/v1/orders", json=body, headers={**customer.headers, "Idempotency-Key": key}

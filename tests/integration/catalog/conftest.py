@@ -18,7 +18,7 @@ from agora.platform.money import Money
 
 @pytest.fixture
 def catalog(container: Container) -> CatalogService:
-    return container.registry.get(CatalogService)
+    return container.commerce.catalog
 
 
 @pytest.fixture

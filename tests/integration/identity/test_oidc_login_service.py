@@ -23,7 +23,6 @@ from agora.identity.oidc_domain import (
     OidcStateUsedError,
     digest,
 )
-from agora.identity.services import IdentityService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
@@ -57,7 +56,7 @@ def trail() -> RecordingAuditTrail:
 def service(
     container: Container, post_provider: OidcTestProvider, trail: RecordingAuditTrail
 ) -> OidcLoginService:
-    identity = container.registry.get(IdentityService)
+    identity = container.identity.service
     return OidcLoginService(
         uow=partial(SqlOidcUnitOfWork, container.engine),
         identity=identity,
@@ -118,7 +117,7 @@ async def test_a_refused_link_is_audited_as_a_failed_login(
     container: Container,
 ) -> None:
     email = unique_email("audit")
-    await container.registry.get(IdentityService).register(email, PASSWORD, "Local")
+    await container.identity.service.register(email, PASSWORD, "Local")
     post_provider.user = TestUser(email=email, email_verified=False)
 
     with pytest.raises(OidcEmailNotVerifiedError):
@@ -166,7 +165,7 @@ def _state(expires_in: timedelta = timedelta(minutes=10)) -> LoginState:
 
 
 async def test_a_provider_identity_links_to_one_account_only(container: Container) -> None:
-    identity = container.registry.get(IdentityService)
+    identity = container.identity.service
     one = await identity.register(unique_email("repo"), PASSWORD, "One")
     two = await identity.register(unique_email("repo"), PASSWORD, "Two")
     link = OidcLink(new_id(), one.id, "https://id.example", "subject-1", one.email, utcnow())

@@ -7,14 +7,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.bootstrap import Container
+from agora.bootstrap import Container, load_metadata
 from agora.identity.adapters.password_hashing import Argon2PasswordHasher
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.domain import RefreshToken, User, new_refresh_token
-from agora.identity.services import IdentityService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.ids import new_id
@@ -131,7 +132,7 @@ async def test_revoking_a_family_leaves_other_families_alone(container: Containe
 
 
 async def test_login_upgrades_a_hash_made_with_old_parameters(container: Container) -> None:
-    service = container.registry.get(IdentityService)
+    service = container.identity.service
     weak = Argon2PasswordHasher(memory_kib=512, time_cost=1, parallelism=1)
     user = replace(user_row(), password_hash=await weak.hash(PASSWORD))
     await _add_user(container.engine, user)
@@ -195,11 +196,6 @@ async def test_migrated_identity_schema_has_the_constraints(container: Container
 
 
 async def test_migration_matches_the_identity_table_metadata(container: Container) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    from agora.bootstrap import load_metadata
-
     mine = {"users", "refresh_tokens", "signing_keys"}
 
     def include(obj: object, name: str | None, type_: str, *_: object) -> bool:

@@ -22,7 +22,7 @@ from agora.platform.idempotency_keys import IdempotencyStore
 
 @pytest.fixture
 def store(container: Container) -> IdempotencyStore:
-    return container.registry.get(IdempotencyStore)
+    return container.infrastructure.idempotency
 
 
 def new_scope() -> str:

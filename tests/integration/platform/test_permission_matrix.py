@@ -145,9 +145,9 @@ SERVICES = [CatalogService, CartService, OrderService, UserAdministration, ApiKe
 @pytest.fixture
 def services(container: Container) -> Services:
     return Services(
-        container.registry.get(CatalogService),
-        container.registry.get(OrderService),
-        container.registry.get(UserAdministration),
+        container.commerce.catalog,
+        container.commerce.orders,
+        container.identity.users,
     )
 
 

@@ -1,9 +1,11 @@
-"""CatalogService rules, on in-memory fakes: permissions, visibility, versions, events."""
+"""CatalogService rules, built by the composition root on in-memory fakes: permissions,
+visibility, versions, events."""
 
 from __future__ import annotations
 
 import pytest
 
+from agora.bootstrap.commerce import build_catalog
 from agora.catalog.domain import ProductFilter
 from agora.catalog.drafts import CategoryDraft, ProductDraft, new_product
 from agora.catalog.services import CatalogService
@@ -19,8 +21,7 @@ from agora.platform.errors import (
 )
 from agora.platform.ids import new_id
 from agora.platform.money import Money
-
-from .fakes import CatalogStore, FakeCatalogUnitOfWork
+from tests.fakes import CatalogStore, FakeCatalogUnitOfWork, RecordingAuditTrail, unit_settings
 
 STAFF = Principal.for_user(new_id(), Role.STAFF)
 CUSTOMER = Principal.for_user(new_id(), Role.CUSTOMER)
@@ -33,7 +34,9 @@ def store() -> CatalogStore:
 
 @pytest.fixture
 def catalog(store: CatalogStore) -> CatalogService:
-    return CatalogService(lambda *, read_only=False: FakeCatalogUnitOfWork(store), currency="EUR")
+    return build_catalog(
+        unit_settings(currency="EUR"), FakeCatalogUnitOfWork.factory(store), RecordingAuditTrail()
+    )
 
 
 def draft(**overrides: object) -> ProductDraft:
@@ -175,7 +178,6 @@ async def test_prices_are_only_in_the_shops_currency_however_products_arrive(
 
 
 def test_a_catalog_needs_a_real_shop_currency() -> None:
+    # The service's own guard, behind the settings' (which refuse AGORA_CURRENCY=XYZ first).
     with pytest.raises(ValidationError):
-        CatalogService(
-            lambda *, read_only=False: FakeCatalogUnitOfWork(CatalogStore()), currency="XYZ"
-        )
+        CatalogService(FakeCatalogUnitOfWork.factory(CatalogStore()), currency="XYZ")

@@ -1,5 +1,5 @@
-"""Account self-service rules on in-memory storage: token lifetimes, single use, sessions,
-the audit trail, and what happens when mail is down. Mail goes to the real mailbox adapter.
+"""Account self-service rules, built by the composition root on in-memory storage: token
+lifetimes, single use, sessions, the audit trail, and what happens when mail is down.
 """
 
 from __future__ import annotations
@@ -12,33 +12,24 @@ from uuid import UUID
 
 import pytest
 
+from agora.bootstrap.identity import build_identity
 from agora.identity.accounts import (
     AccountService,
     EmailAlreadyVerifiedError,
     InvalidCurrentPasswordError,
 )
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
 from agora.identity.domain import InvalidEmailTokenError, RefreshToken, User
-from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
-from agora.notifications.adapters.mailbox import MailboxMailer
-from agora.notifications.domain import EmailMessage
-from agora.notifications.services import MailService
+from agora.identity.password_policy import WeakPasswordError
 from agora.platform.access import Principal, Role
 from agora.platform.errors import DependencyUnavailableError
 from agora.platform.ids import new_id
+from tests.fakes import CountingHasher, FakeMail, IdentityStore, identity_adapters, unit_settings
 from tests.fakes import RecordingAuditTrail as RecordingAudit
-from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "violet anchor museum tide"
 NEW_PASSWORD = "quartz meadow lantern ferry"
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-class DownMailer:
-    async def send(self, message: EmailMessage) -> None:
-        raise DependencyUnavailableError("The mail server is unavailable.", dependency="mail")
 
 
 @dataclass
@@ -51,41 +42,33 @@ class Clock:
 
 @dataclass
 class World:
-    store: FakeStore
+    store: IdentityStore
     service: AccountService
-    mailbox: MailboxMailer
+    mail: FakeMail
     audit: RecordingAudit
     clock: Clock
     hasher: CountingHasher
     user: User
 
     def last_token(self, to: str | None = None) -> str:
-        for delivered in self.mailbox.recent():
-            if to is None or delivered.message.to == to:
-                link = delivered.message.links[0]
-                return parse_qs(urlsplit(link).query)["token"][0]
+        for message in self.mail.sent:
+            if to is None or message.to == to:
+                return parse_qs(urlsplit(message.links[0]).query)["token"][0]
         raise AssertionError("no mail")
 
 
 @pytest.fixture
 async def world() -> World:
-    store = FakeStore()
+    store = IdentityStore()
     hasher = CountingHasher()
-    mailbox = MailboxMailer()
+    mail = FakeMail()
     audit = RecordingAudit()
     clock = Clock()
-
-    def uow(*, read_only: bool = False) -> FakeUnitOfWork:
-        return FakeUnitOfWork(store, read_only=read_only)
-
-    service = AccountService(
-        uow=uow,
-        hasher=hasher,
-        policy=PasswordPolicy(common_passwords(), strength=ZxcvbnStrengthEstimator()),
-        mail=MailService(mailbox, "Agora <no-reply@agora.example>"),
-        public_url="https://shop.example/",
+    identity = build_identity(
+        unit_settings(public_url="https://shop.example/"),
+        identity_adapters(store, hasher=hasher, clock=clock),
         audit=audit,
-        clock=clock,
+        mail=mail,
     )
     user = User(
         id=new_id(),
@@ -99,7 +82,7 @@ async def world() -> World:
         updated_at=START,
     )
     store.users[user.id] = user
-    return World(store, service, mailbox, audit, clock, hasher, user)
+    return World(store, identity.accounts, mail, audit, clock, hasher, user)
 
 
 def _session(world: World) -> UUID:
@@ -129,8 +112,7 @@ async def test_the_verification_mail_links_to_the_public_url_and_says_when_it_ex
 ) -> None:
     await world.service.start_verification(world.user.id)
 
-    (delivered,) = world.mailbox.recent()
-    message = delivered.message
+    (message,) = world.mail.sent
     assert message.to == "ada@example.com"
     assert message.subject == "Confirm your email address"
     assert message.links[0].startswith("https://shop.example/verify-email?token=")
@@ -194,7 +176,7 @@ async def test_resending_makes_earlier_links_useless(world: World) -> None:
 
 
 async def test_a_mail_outage_at_sign_up_is_logged_and_a_resend_reports_it(world: World) -> None:
-    world.service.mail = MailService(DownMailer(), "Agora <no-reply@agora.example>")
+    world.mail.down = True
     principal = Principal.for_user(world.user.id, Role.CUSTOMER, new_id())
 
     await world.service.start_verification(world.user.id)  # does not raise
@@ -216,7 +198,7 @@ async def test_a_reset_sets_the_password_ends_every_session_and_verifies_the_ema
 ) -> None:
     families = {_session(world), _session(world)}
     await world.service.request_password_reset(world.user.email)
-    message = world.mailbox.recent()[0].message
+    message = world.mail.sent[0]
     assert message.subject == "Reset your Agora password"
     assert message.links[0].startswith("https://shop.example/reset-password?token=")
     assert "expires in 30 minutes" in message.text
@@ -255,21 +237,20 @@ async def test_a_reset_request_for_an_unknown_address_sends_nothing_but_is_audit
     world: World,
 ) -> None:
     await world.service.request_password_reset("nobody@example.com")
-    assert world.mailbox.recent() == ()
+    assert world.mail.sent == []
     assert world.audit.actions() == [("auth.password_reset_requested", "failure")]
 
 
 async def test_a_reset_request_during_a_mail_outage_is_recorded_and_can_be_repeated(
     world: World,
 ) -> None:
-    working = world.service.mail
-    world.service.mail = MailService(DownMailer(), "Agora <no-reply@agora.example>")
+    world.mail.down = True
     await world.service.request_password_reset(world.user.email)  # logged, not raised
     assert world.audit.actions() == [("auth.password_reset_requested", "success")]
-    assert world.mailbox.recent() == ()
+    assert world.mail.sent == []
 
     # Once mail is back, asking again delivers a link that resets the password.
-    world.service.mail = working
+    world.mail.down = False
     await world.service.request_password_reset(world.user.email)
     await world.service.reset_password(world.last_token(world.user.email), NEW_PASSWORD)
     assert await world.hasher.verify(world.store.users[world.user.id].password_hash, NEW_PASSWORD)

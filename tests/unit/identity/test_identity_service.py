@@ -1,4 +1,5 @@
-"""Identity use cases on in-memory fakes: the rules, without a database."""
+"""Identity use cases, built by the composition root on in-memory fakes: the rules,
+without a database."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.authenticators import TokenAuthenticator
+from agora.bootstrap.identity import Identity, build_identity
+from agora.identity import services
 from agora.identity.domain import ApiKey, InvalidCredentialsError, TokenPair, hash_refresh_token
-from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.password_policy import WeakPasswordError
 from agora.identity.services import IdentityService
 from agora.platform.access import Principal, Role
 from agora.platform.clock import utcnow
@@ -24,31 +23,30 @@ from agora.platform.errors import (
     ValidationError,
 )
 from agora.platform.ids import new_id
-from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
+from tests.fakes import (
+    CountingHasher,
+    FakeMail,
+    IdentityStore,
+    RecordingAuditTrail,
+    identity_adapters,
+    unit_settings,
+)
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "violet anchor museum tide"
 
 
-def _service(
-    store: FakeStore, hasher: CountingHasher | None = None, refresh_ttl: timedelta | None = None
-) -> IdentityService:
-    def uow(*, read_only: bool = False) -> FakeUnitOfWork:
-        return FakeUnitOfWork(store, read_only=read_only)
+def _identity(store: IdentityStore, hasher: CountingHasher | None = None) -> Identity:
+    adapters = identity_adapters(store, hasher=hasher or CountingHasher())
+    return build_identity(unit_settings(), adapters, audit=RecordingAuditTrail(), mail=FakeMail())
 
-    return IdentityService(
-        uow=uow,
-        hasher=hasher or CountingHasher(),
-        tokens=JwtAccessTokens(
-            KeyRing.ephemeral(), issuer="agora", audience="agora-api", ttl_seconds=900
-        ),
-        policy=PasswordPolicy(common_passwords()),
-        refresh_ttl=refresh_ttl or timedelta(days=30),
-    )
+
+def _service(store: IdentityStore, hasher: CountingHasher | None = None) -> IdentityService:
+    return _identity(store, hasher).service
 
 
 async def test_register_makes_a_customer_and_records_an_event() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     user = await _service(store).register(" Ada@Example.COM ", PASSWORD, "Ada")
     assert user.email == "ada@example.com"
     assert user.role is Role.CUSTOMER
@@ -58,7 +56,7 @@ async def test_register_makes_a_customer_and_records_an_event() -> None:
 
 
 async def test_register_refuses_a_taken_email_in_any_case() -> None:
-    service = _service(FakeStore())
+    service = _service(IdentityStore())
     await service.register("ada@example.com", PASSWORD, "Ada")
     with pytest.raises(AlreadyExistsError):
         await service.register("ADA@example.com", PASSWORD, "Another Ada")
@@ -66,7 +64,7 @@ async def test_register_refuses_a_taken_email_in_any_case() -> None:
 
 async def test_weak_password_is_refused_before_any_hashing() -> None:
     hasher = CountingHasher()
-    store = FakeStore()
+    store = IdentityStore()
     with pytest.raises(WeakPasswordError):
         await _service(store, hasher).register("ada@example.com", "password1234", "Ada")
     assert hasher.hashes == 0
@@ -76,13 +74,13 @@ async def test_weak_password_is_refused_before_any_hashing() -> None:
 @pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "a" * 250 + "@x.io"])
 async def test_malformed_email_is_a_validation_error_on_email(email: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        await _service(FakeStore()).register(email, PASSWORD, "Ada")
+        await _service(IdentityStore()).register(email, PASSWORD, "Ada")
     assert caught.value.details["field"] == "email"
 
 
 async def test_unknown_email_still_costs_one_password_verification() -> None:
     hasher = CountingHasher()
-    service = _service(FakeStore(), hasher)
+    service = _service(IdentityStore(), hasher)
     for email in ("nobody@example.com", "not an email"):
         before = hasher.verifications
         with pytest.raises(InvalidCredentialsError):
@@ -91,7 +89,7 @@ async def test_unknown_email_still_costs_one_password_verification() -> None:
 
 
 async def test_login_with_an_old_hash_upgrades_it() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     old = CountingHasher(scheme="v1")
     user = await _service(store, old).register("ada@example.com", PASSWORD, "Ada")
     assert store.users[user.id].password_hash.startswith("v1:")
@@ -100,7 +98,7 @@ async def test_login_with_an_old_hash_upgrades_it() -> None:
 
 
 async def test_inactive_user_gets_the_same_error_as_a_wrong_password() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     await service.register("ada@example.com", PASSWORD, "Ada")
     await service.deactivate("ada@example.com")
@@ -112,13 +110,14 @@ async def test_inactive_user_gets_the_same_error_as_a_wrong_password() -> None:
 
 
 async def test_access_token_authenticates_as_the_user_in_the_session() -> None:
-    store = FakeStore()
-    service = _service(store)
+    store = IdentityStore()
+    identity = _identity(store)
+    service = identity.service
     user = await service.create_user(
         email="staff@example.com", password=PASSWORD, name="Sam", role=Role.STAFF
     )
     pair = await service.login("staff@example.com", PASSWORD)
-    principal = await TokenAuthenticator(service.tokens).authenticate(pair.access_token)
+    principal = await identity.authenticator.authenticate(pair.access_token)
     assert (principal.user_id, principal.role) == (user.id, Role.STAFF)
     family = store.tokens[next(iter(store.tokens))].family_id
     assert principal.session_id == family
@@ -127,7 +126,7 @@ async def test_access_token_authenticates_as_the_user_in_the_session() -> None:
 
 
 async def test_refresh_reuse_revokes_every_token_of_the_family() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     await service.register("ada@example.com", PASSWORD, "Ada")
     first = await service.login("ada@example.com", PASSWORD)
@@ -139,18 +138,22 @@ async def test_refresh_reuse_revokes_every_token_of_the_family() -> None:
         await service.refresh(second.refresh_token)
 
 
-async def test_expired_refresh_token_is_refused_without_burning_the_family() -> None:
-    store = FakeStore()
-    service = _service(store, refresh_ttl=timedelta(seconds=-1))
+async def test_expired_refresh_token_is_refused_without_burning_the_family(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = IdentityStore()
+    service = _service(store)
     await service.register("ada@example.com", PASSWORD, "Ada")
     pair = await service.login("ada@example.com", PASSWORD)
+    idle = service.refresh_ttl + timedelta(seconds=1)
+    monkeypatch.setattr(services, "utcnow", lambda: utcnow() + idle)
     with pytest.raises(AuthenticationError):
         await service.refresh(pair.refresh_token)
     assert all(t.used_at is None and t.revoked_at is None for t in store.tokens.values())
 
 
 async def test_role_change_shows_in_the_next_refreshed_token() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     await service.register("ada@example.com", PASSWORD, "Ada")
     pair = await service.login("ada@example.com", PASSWORD)
@@ -161,11 +164,11 @@ async def test_role_change_shows_in_the_next_refreshed_token() -> None:
 
 async def test_set_role_of_an_unknown_email_is_not_found() -> None:
     with pytest.raises(NotFoundError):
-        await _service(FakeStore()).set_role("ghost@example.com", Role.ADMIN)
+        await _service(IdentityStore()).set_role("ghost@example.com", Role.ADMIN)
 
 
 async def test_update_profile_bumps_the_version_and_refuses_stale_writes() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     user = await service.register("ada@example.com", PASSWORD, "Ada")
     principal = Principal.for_user(user.id, user.role)
@@ -177,7 +180,7 @@ async def test_update_profile_bumps_the_version_and_refuses_stale_writes() -> No
 
 
 async def test_profile_of_a_vanished_user_is_unauthenticated() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     user = await service.register("ada@example.com", PASSWORD, "Ada")
     store.users[user.id] = replace(store.users[user.id], is_active=False)
@@ -186,7 +189,7 @@ async def test_profile_of_a_vanished_user_is_unauthenticated() -> None:
 
 
 async def test_deactivation_revokes_every_session_and_api_key_of_the_user() -> None:
-    store = FakeStore()
+    store = IdentityStore()
     service = _service(store)
     ada = await service.register("ada@example.com", PASSWORD, "Ada")
     bob = await service.register("bob@example.com", PASSWORD, "Bob")

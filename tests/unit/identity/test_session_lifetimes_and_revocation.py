@@ -1,4 +1,5 @@
-"""Session rules on fakes: idle and absolute lifetimes, the revoked-session set, audit."""
+"""Session rules, built by the composition root on fakes: idle and absolute lifetimes, the
+revoked-session set, audit."""
 
 from __future__ import annotations
 
@@ -9,20 +10,16 @@ from uuid import UUID
 
 import pytest
 
+from agora.bootstrap.identity import Identity, build_identity
 from agora.identity import revocation, services
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.authenticators import TokenAuthenticator
 from agora.identity.domain import SessionLifetime
-from agora.identity.password_policy import PasswordPolicy
 from agora.identity.revocation import RevokedSessions
 from agora.identity.services import IdentityService, InvalidRefreshTokenError
-from agora.identity.sessions import SessionNotFoundError, SessionService
+from agora.identity.sessions import SessionNotFoundError
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AuthenticationError, NotFoundError
+from tests.fakes import FakeMail, IdentityStore, identity_adapters, unit_settings
 from tests.fakes import RecordingAuditTrail as RecordingAudit
-from tests.unit.identity.fakes import CountingHasher, FakeStore, FakeUnitOfWork
 
 pytestmark = pytest.mark.anyio
 PASSWORD = "violet anchor museum tide"
@@ -48,32 +45,23 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def _service(store: FakeStore, audit: RecordingAudit | None = None) -> IdentityService:
-    def uow(*, read_only: bool = False) -> FakeUnitOfWork:
-        return FakeUnitOfWork(store, read_only=read_only)
-
-    return IdentityService(
-        uow=uow,
-        hasher=CountingHasher(),
-        tokens=JwtAccessTokens(
-            KeyRing.ephemeral(), issuer="agora", audience="agora-api", ttl_seconds=900
-        ),
-        policy=PasswordPolicy(common_passwords()),
-        refresh_ttl=timedelta(days=7),
+def _identity(
+    store: IdentityStore, audit: RecordingAudit | None = None, **settings: object
+) -> Identity:
+    lifetimes: dict[str, object] = {
+        "session_idle_ttl_hours": 7 * 24,
+        "session_absolute_ttl_days": 30,
+    }
+    return build_identity(
+        unit_settings(**{**lifetimes, **settings}),
+        identity_adapters(store),
         audit=audit or RecordingAudit(),
-        session_max_age=timedelta(days=30),
-        revocations=RevokedSessions(token_ttl=timedelta(seconds=900), poll_interval=5),
+        mail=FakeMail(),
     )
 
 
-def _sessions(identity: IdentityService, audit: RecordingAudit) -> SessionService:
-    return SessionService(
-        uow=identity.uow,
-        lifetime=identity.lifetime,
-        revocations=identity.revocations,
-        csrf_key=b"k" * 32,
-        audit=audit,
-    )
+def _service(store: IdentityStore, audit: RecordingAudit | None = None) -> IdentityService:
+    return _identity(store, audit).service
 
 
 async def _signed_up(identity: IdentityService, email: str = "ada@example.com") -> Principal:
@@ -92,7 +80,7 @@ def test_the_idle_limit_slides_but_never_past_the_absolute_one() -> None:
 
 
 async def test_a_session_unused_for_the_idle_lifetime_cannot_be_refreshed(clock: Clock) -> None:
-    identity = _service(FakeStore())
+    identity = _service(IdentityStore())
     await _signed_up(identity)
     pair = await identity.login("ada@example.com", PASSWORD)
     clock.advance(days=6, hours=23)
@@ -105,7 +93,7 @@ async def test_a_session_unused_for_the_idle_lifetime_cannot_be_refreshed(clock:
 async def test_a_session_in_constant_use_still_ends_at_the_absolute_lifetime(
     clock: Clock,
 ) -> None:
-    store = FakeStore()
+    store = IdentityStore()
     identity = _service(store)
     await _signed_up(identity)
     pair = await identity.login("ada@example.com", PASSWORD)
@@ -123,14 +111,15 @@ async def test_a_session_in_constant_use_still_ends_at_the_absolute_lifetime(
 async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
     clock: Clock,
 ) -> None:
-    store = FakeStore()
+    store = IdentityStore()
     identity = _service(store)
     await _signed_up(identity)
     pair = await identity.login("ada@example.com", PASSWORD)
     clock.advance(days=3)
-    identity.session_max_age = timedelta(days=2)  # the operator lowered the setting
+    # The operator lowered the setting and restarted.
+    restarted = _identity(store, session_absolute_ttl_days=2).service
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await restarted.refresh(pair.refresh_token)
 
 
 # -- revocation reaches access tokens --------------------------------------------------------
@@ -138,10 +127,10 @@ async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
 
 async def test_logout_revokes_the_sessions_access_tokens_and_is_audited() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
+    built = _identity(IdentityStore(), audit)
+    identity, authenticator = built.service, built.authenticator
     principal = await _signed_up(identity)
     pair = await identity.login("ada@example.com", PASSWORD)
-    authenticator = TokenAuthenticator(identity.tokens, identity.revocations)
     assert (await authenticator.authenticate(pair.access_token)).user_id == principal.user_id
     await identity.logout(pair.refresh_token)
     with pytest.raises(AuthenticationError, match="session has ended"):
@@ -153,7 +142,7 @@ async def test_logout_revokes_the_sessions_access_tokens_and_is_audited() -> Non
 
 async def test_refresh_reuse_is_audited_as_a_failure_against_the_session() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
+    identity = _service(IdentityStore(), audit)
     principal = await _signed_up(identity)
     pair = await identity.login("ada@example.com", PASSWORD)
     await identity.refresh(pair.refresh_token)
@@ -170,8 +159,8 @@ async def test_refresh_reuse_is_audited_as_a_failure_against_the_session() -> No
 
 async def test_revoking_sessions_checks_ownership_and_is_audited() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
-    sessions = _sessions(identity, audit)
+    built = _identity(IdentityStore(), audit)
+    identity, sessions = built.service, built.sessions
     ada = await _signed_up(identity)
     eve = await _signed_up(identity, "eve@example.com")
     ada_pair = await identity.login("ada@example.com", PASSWORD)

@@ -14,6 +14,7 @@ from datetime import timedelta
 import jwt
 import pytest
 
+from agora.bootstrap.identity import build_identity
 from agora.identity.adapters.jwt_tokens import JwtAccessTokens
 from agora.identity.adapters.signing_keys import (
     KeyCipher,
@@ -25,10 +26,10 @@ from agora.identity.adapters.signing_keys import (
     thumbprint,
 )
 from agora.identity.authenticators import TokenAuthenticator
-from agora.identity.keys import SigningKeyService
 from agora.identity.ports import UnknownSigningKeyError
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, DependencyUnavailableError
+from tests.fakes import FakeMail, IdentityStore, identity_adapters, unit_settings
 from tests.fakes import RecordingAuditTrail as RecordingAudit
 
 pytestmark = pytest.mark.anyio
@@ -284,14 +285,13 @@ def test_retention_outlasts_every_token_a_retired_key_can_have_signed() -> None:
 
 async def test_a_rotation_is_audited() -> None:
     audit = RecordingAudit()
-    ring = _ring(MemorySigningKeyStore())
-    await ring.sync()
-    previous = ring.signer()[0]
-    service = SigningKeyService(ring, audit)
+    adapters = identity_adapters(IdentityStore())
+    service = build_identity(unit_settings(), adapters, audit=audit, mail=FakeMail()).keys
+    (first,) = await service.list_keys()
     rotation = await service.rotate()
     assert audit.actions() == [("keys.rotated", "success")]
     record = audit.last("keys.rotated")
     assert record["target_type"] == "signing_key"
     assert record["target_id"] == rotation.new.kid
-    assert record["details"]["retired"] == [previous]
+    assert record["details"]["retired"] == [first.kid]
     assert record["details"]["via"] == "cli"

@@ -1,4 +1,5 @@
-"""The checkout saga and order transitions, on fakes of every port."""
+"""The checkout saga and order transitions, built by the composition root on fakes of
+every port."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from agora.bootstrap.commerce import build_ordering, build_payments
 from agora.ordering.carts import CartService
 from agora.ordering.domain import OrderStatus
-from agora.ordering.ports import OrderFilter
+from agora.ordering.ports import OrderFilter, PaymentProcessor
 from agora.ordering.pricing import LineIssue
 from agora.ordering.services import OrderService
 from agora.payments.adapters.test_cards import TestCardGateway
 from agora.payments.domain import PaymentResult, PaymentStatus
-from agora.payments.services import PaymentService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import (
     ConflictError,
@@ -29,28 +30,46 @@ from agora.platform.errors import (
 from agora.platform.money import Money
 from tests.fakes import (
     FakeCatalog,
+    FakeOrderingUnitOfWork,
+    FakePaymentsUnitOfWork,
     FakeProduct,
     OrderingStore,
     PaymentsStore,
+    RecordingAuditTrail,
+    VerifiedAccounts,
     make_product,
-    ordering_uow_factory,
-    payments_uow_factory,
+    unit_settings,
 )
 
 
 class World:
+    """Ordering and payments as the composition root builds them, on fakes of every port."""
+
     def __init__(self) -> None:
         self.store = OrderingStore()
         self.payments_store = PaymentsStore()
-        catalog = FakeCatalog(self.store)
-        uow = ordering_uow_factory(self.store)
-        self.payments = PaymentService(
-            payments_uow_factory(self.payments_store), TestCardGateway("secret")
+        self.audit = RecordingAuditTrail()
+        self.payments = build_payments(
+            FakePaymentsUnitOfWork.factory(self.payments_store),
+            TestCardGateway("secret"),
+            self.audit,
         )
-        self.orders = OrderService(uow, catalog, self.payments, currency="EUR")
-        self.carts = CartService(uow, catalog, "EUR")
+        self.carts, self.orders = self.ordering(FakeCatalog(self.store), self.payments)
         self.customer = Principal.for_user(uuid4(), Role.CUSTOMER)
         self.staff = Principal.for_user(uuid4(), Role.STAFF)
+
+    def ordering(
+        self, catalog: FakeCatalog, payments: PaymentProcessor
+    ) -> tuple[CartService, OrderService]:
+        """Carts and orders on this world's store, with these catalog and payments."""
+        return build_ordering(
+            unit_settings(currency="EUR"),
+            FakeOrderingUnitOfWork.factory(self.store),
+            catalog=catalog,
+            payments=payments,
+            accounts=VerifiedAccounts(),
+            audit=self.audit,
+        )
 
     def product(self, stock: int = 10, amount: int = 1999) -> FakeProduct:
         return self.store.add_product(make_product(stock, amount))
@@ -233,8 +252,6 @@ async def test_customer_list_is_limited_to_their_orders_even_with_a_filter(world
 
 
 async def test_cart_prices_live_and_flags_lines_that_cannot_be_bought(world: World) -> None:
-    from dataclasses import replace
-
     a, b = world.product(amount=500), world.product(amount=700, stock=1)
     await world.carts.add_item(world.customer, a.id, 2)
     view = await world.carts.add_item(world.customer, b.id, 3)
@@ -289,9 +306,7 @@ class CancelDuringCharge:
 async def test_order_cancelled_while_being_paid_is_refunded(world: World) -> None:
     product = world.product()
     processor = CancelDuringCharge(world)
-    orders = OrderService(
-        ordering_uow_factory(world.store), FakeCatalog(world.store), processor, currency="EUR"
-    )
+    _, orders = world.ordering(FakeCatalog(world.store), processor)
     processor.orders = orders
     with pytest.raises(ConflictError):
         await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
@@ -321,7 +336,7 @@ class StaleCatalog(FakeCatalog):
 
 
 def with_catalog(world: World, catalog: FakeCatalog) -> OrderService:
-    return OrderService(ordering_uow_factory(world.store), catalog, world.payments, currency="EUR")
+    return world.ordering(catalog, world.payments)[1]
 
 
 async def test_a_price_change_during_checkout_is_retried_with_the_new_price(

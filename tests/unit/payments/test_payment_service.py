@@ -1,4 +1,5 @@
-"""PaymentService with fake storage and the in-process test provider."""
+"""PaymentService, built by the composition root on fake storage and the in-process test
+provider."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from uuid import uuid4
 import orjson
 import pytest
 
+from agora.bootstrap.commerce import build_payments
 from agora.payments.adapters.test_cards import TestCardGateway, sign
-from agora.payments.domain import PaymentStatus
+from agora.payments.domain import Payment, PaymentStatus
 from agora.payments.services import PaymentService
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.money import Money
-from tests.fakes import PaymentsStore, payments_uow_factory
+from tests.fakes import FakePaymentsUnitOfWork, PaymentsStore, RecordingAuditTrail
 
 EUR = Money(2500, "EUR")
 
@@ -24,7 +26,9 @@ def store() -> PaymentsStore:
 
 @pytest.fixture
 def service(store: PaymentsStore) -> PaymentService:
-    return PaymentService(payments_uow_factory(store), TestCardGateway("secret"))
+    return build_payments(
+        FakePaymentsUnitOfWork.factory(store), TestCardGateway("secret"), RecordingAuditTrail()
+    )
 
 
 async def test_successful_charge_is_recorded_as_captured(
@@ -111,8 +115,6 @@ async def test_refund_without_a_capture_is_not_found(service: PaymentService) ->
 async def test_payment_in_progress_blocks_a_second_attempt(
     service: PaymentService, store: PaymentsStore
 ) -> None:
-    from agora.payments.domain import Payment
-
     order_id = uuid4()
     pending = Payment.start(order_id, uuid4(), "test", EUR)
     store.payments[pending.id] = pending

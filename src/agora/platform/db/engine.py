@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from agora.platform.settings import Settings
@@ -38,6 +38,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
             "command_timeout": 30,
         },
     )
+
+
+async def ping_database(engine: AsyncEngine) -> None:
+    """The readiness probe: the database answers a query."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
