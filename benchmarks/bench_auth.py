@@ -102,10 +102,10 @@ def _per_call(call: Callable[[], object], count: int) -> list[int]:
 
 
 def measure_verification(iterations: int, cold_tokens: int) -> dict[str, Any]:
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.adapters.signing_keys import KeyRing
-    from agora.identity.authenticators import TokenAuthenticator
-    from agora.identity.revocation import RevokedSessions
+    from agora.identity.sessions.revocation import RevokedSessions
+    from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.tokens.adapters.key_ring import KeyRing
+    from agora.identity.tokens.authenticator import TokenAuthenticator
     from agora.platform.access import Permission, Role
 
     ring = KeyRing.ephemeral()

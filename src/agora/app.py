@@ -17,13 +17,15 @@ from agora.http import docs, health
 from agora.http.errors import install_error_handlers
 from agora.http.middleware import RequestContextMiddleware
 from agora.http.rate_limit import RateLimitMiddleware
-from agora.identity.api import api_keys_router, users_router
-from agora.identity.api import router as identity_router
-from agora.identity.mfa_api import router as mfa_router
-from agora.identity.oidc_api import router as oidc_router
-from agora.identity.pages import router as account_pages_router
-from agora.identity.session_api import router as sessions_router
-from agora.identity.session_api import well_known as well_known_router
+from agora.identity.access.api import api_keys_router, users_router
+from agora.identity.accounts.api import router as accounts_router
+from agora.identity.accounts.api import sign_up_router
+from agora.identity.accounts.pages import router as account_pages_router
+from agora.identity.mfa.api import router as mfa_router
+from agora.identity.oidc.api import router as oidc_router
+from agora.identity.sessions.api import router as sessions_router
+from agora.identity.sessions.api import sign_in_router
+from agora.identity.tokens.api import well_known as well_known_router
 from agora.notifications.api import router as dev_mailbox_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
@@ -80,19 +82,22 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(docs.router)
     app.include_router(well_known_router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
+    # In the order the API documentation lists them.
     for router in (
-        identity_router,
+        sign_up_router,
+        sign_in_router,
+        accounts_router,
         mfa_router,
         sessions_router,
         catalog_router,
         ordering_router,
         payments_router,
+        users_router,
+        api_keys_router,
+        audit_router,
+        oidc_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    for router in (users_router, api_keys_router):
-        app.include_router(router, prefix=API_PREFIX)
-    app.include_router(audit_router, prefix=API_PREFIX)
-    app.include_router(oidc_router, prefix=API_PREFIX)
     app.include_router(account_pages_router)
     if not settings.is_production:
         # Shows every message, reset links included: never reachable in production.

@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.api_keys import ApiKeyService
-from agora.identity.user_admin import UserAdministration
+from agora.identity.access.api_keys import ApiKeyService
+from agora.identity.access.users import UserAdministration
 from agora.platform.db.migrations import upgrade
 from tests.conftest import make_test_settings
 from tests.fakes import RecordingAuditTrail

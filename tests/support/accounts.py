@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container
+from agora.identity.accounts.registration import RegistrationService
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.domain import User
-from agora.identity.services import IdentityService
 from agora.platform.access import Role
 from agora.platform.clock import utcnow
 from agora.platform.ids import new_id
@@ -103,7 +103,7 @@ async def create_account(
     container: Container, client: httpx.AsyncClient, role: Role, *, name: str | None = None
 ) -> Account:
     """Create a user of any role through the service, then log in through the API."""
-    service = container.registry.get(IdentityService)
+    service = container.registry.get(RegistrationService)
     name = name or f"Test {role.value.title()}"
     user = await service.create_user(
         email=unique_email(role.value), password=PASSWORD, name=name, role=role

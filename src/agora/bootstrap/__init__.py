@@ -63,8 +63,13 @@ def load_metadata() -> MetaData:
     """Import every context's tables so the shared metadata is complete (for migrations)."""
     import agora.audit.adapters.tables
     import agora.catalog.adapters.tables
-    import agora.identity.adapters.oidc_tables
+    import agora.identity.access.adapters.tables
+    import agora.identity.accounts.adapters.tables
     import agora.identity.adapters.tables
+    import agora.identity.mfa.adapters.tables
+    import agora.identity.oidc.adapters.tables
+    import agora.identity.sessions.adapters.tables
+    import agora.identity.tokens.adapters.tables
     import agora.ordering.adapters.tables
     import agora.payments.adapters.tables
     import agora.platform.db.tables  # noqa: F401

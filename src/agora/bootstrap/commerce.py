@@ -68,7 +68,7 @@ def wire_ordering(c: Container) -> None:
     def uow(*, read_only: bool = False) -> SqlOrderingUnitOfWork:
         return SqlOrderingUnitOfWork(engine, SqlStockLedger, read_only=read_only)
 
-    from agora.identity.accounts import AccountService
+    from agora.identity.accounts.services import AccountService
 
     catalog = c.registry.get(CatalogService)
     payments = c.registry.get(PaymentService)

@@ -12,44 +12,41 @@ from agora.platform.access import Role
 from agora.platform.settings import Settings
 
 if TYPE_CHECKING:
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.current_access import CurrentAccess
-    from agora.identity.ports import LoginThrottle
-    from agora.identity.revocation import RevokedSessions
-    from agora.identity.services import IdentityService
+    from agora.identity.access.current_access import CurrentAccess
+    from agora.identity.sessions.ports import LoginThrottle
+    from agora.identity.sessions.revocation import RevokedSessions
+    from agora.identity.sessions.sign_in import SignInService
+    from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
 
 
 def wire_identity(c: Container) -> None:
     """Identity: users, passwords, tokens; provides the ``Authenticator``."""
     from functools import partial
 
-    from agora.identity.adapters.common_passwords import common_passwords
-    from agora.identity.adapters.password_hashing import Argon2PasswordHasher
-    from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
+    from agora.identity.access.current_access import CurrentAccess
+    from agora.identity.accounts.adapters.common_passwords import common_passwords
+    from agora.identity.accounts.adapters.password_hashing import Argon2PasswordHasher
+    from agora.identity.accounts.adapters.password_strength import ZxcvbnStrengthEstimator
+    from agora.identity.accounts.password_policy import PasswordPolicy
+    from agora.identity.accounts.registration import RegistrationService
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.authenticators import TokenAuthenticator
-    from agora.identity.password_policy import PasswordPolicy
-    from agora.identity.services import IdentityService
+    from agora.identity.sessions.sign_in import SignInService
+    from agora.identity.tokens.authenticator import TokenAuthenticator
     from agora.platform.access import Authenticator
     from agora.platform.audit import AuditTrail
 
     s = c.settings
+    uow = partial(SqlIdentityUnitOfWork, c.engine)
     tokens, revocations = _wire_signing_keys_and_revocations(c)
     throttle, fingerprint_key = _login_throttle(c)
-    service = IdentityService(
-        access=_current_access(c),
-        uow=partial(SqlIdentityUnitOfWork, c.engine),
+    service = SignInService(
+        uow=uow,
         hasher=Argon2PasswordHasher(
             memory_kib=s.password_hash_memory_kib,
             time_cost=s.password_hash_time_cost,
             parallelism=s.password_hash_parallelism,
         ),
         tokens=tokens,
-        policy=PasswordPolicy(
-            common_passwords(),
-            strength=ZxcvbnStrengthEstimator(),
-            min_strength=s.password_min_strength,
-        ),
         refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
         throttle=throttle,
@@ -57,25 +54,37 @@ def wire_identity(c: Container) -> None:
         session_max_age=timedelta(days=s.session_absolute_ttl_days),
         revocations=revocations,
     )
-    c.registry.provide(IdentityService, service)
+    c.registry.provide(SignInService, service)
+    registration = RegistrationService(
+        uow=uow,
+        hasher=service.hasher,
+        policy=PasswordPolicy(
+            common_passwords(),
+            strength=ZxcvbnStrengthEstimator(),
+            min_strength=s.password_min_strength,
+        ),
+    )
+    c.registry.provide(RegistrationService, registration)
+    access = _current_access(c)
+    c.registry.provide(CurrentAccess, access)
     authenticator = TokenAuthenticator(
         tokens,
         revocations,
         mfa_required_roles=_roles_requiring_mfa(c.settings),
     )
     c.registry.provide(Authenticator, authenticator)  # type: ignore[type-abstract]
-    _wire_sessions(c, service)
+    _wire_sessions(c, service, access)
 
     # -- account self-service by email: verification, password reset and change
-    from agora.identity.accounts import AccountService
+    from agora.identity.accounts.services import AccountService
     from agora.notifications.services import MailService
 
     c.registry.provide(
         AccountService,
         AccountService(
-            uow=service.uow,
+            uow=uow,
             hasher=service.hasher,
-            policy=service.policy,
+            policy=registration.policy,
             mail=c.registry.get(MailService),
             public_url=_public_url(s),
             verification_ttl=timedelta(hours=s.email_verification_ttl_hours),
@@ -95,27 +104,27 @@ def wire_mfa(c: Container) -> None:
     """Multi-factor authentication (TOTP), hooked into identity's login."""
     from functools import partial
 
-    from agora.identity.adapters.mfa_sql import SqlMfaUnitOfWork
-    from agora.identity.adapters.qr_code import SegnoQrCodes
     from agora.identity.adapters.secret_box import SecretBox
-    from agora.identity.mfa import MfaService
-    from agora.identity.services import IdentityService
+    from agora.identity.mfa.adapters.qr_code import SegnoQrCodes
+    from agora.identity.mfa.adapters.sql import SqlMfaUnitOfWork
+    from agora.identity.mfa.services import MfaService
+    from agora.identity.sessions.sign_in import SignInService
     from agora.platform.audit import AuditTrail
 
     s = c.settings
-    identity = c.registry.get(IdentityService)
+    sign_in = c.registry.get(SignInService)
     box = SecretBox(s.secret_key.get_secret_value(), purpose="agora/totp-secret/v1")
     mfa = MfaService(
         uow=partial(SqlMfaUnitOfWork, c.engine, box),
-        identity=identity,
+        sign_in=sign_in,
         qr_codes=SegnoQrCodes(),
         issuer=s.mfa_issuer,
         challenge_ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds),
         audit=c.registry.get(AuditTrail),  # type: ignore[type-abstract]
     )
     # The two services need each other: the password step hands over to the second
-    # factor, which opens the session through identity.
-    identity.second_factor = mfa
+    # factor, which opens the session through the sign-in.
+    sign_in.second_factor = mfa
     c.registry.provide(MfaService, mfa)
 
 
@@ -127,42 +136,44 @@ def wire_access(c: Container) -> None:
     """
     from functools import partial
 
+    from agora.identity.access.api_keys import (
+        ApiKeyAuthenticator,
+        ApiKeyService,
+        CredentialAuthenticator,
+        VerifiedKeyCache,
+    )
+    from agora.identity.access.current_access import CurrentAccess, CurrentRoleAuthenticator
+    from agora.identity.access.users import UserAdministration
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.api_keys import ApiKeyAuthenticator, ApiKeyService, VerifiedKeyCache
-    from agora.identity.authenticators import CredentialAuthenticator
-    from agora.identity.current_access import CurrentRoleAuthenticator
-    from agora.identity.services import IdentityService
-    from agora.identity.user_admin import UserAdministration
+    from agora.identity.sessions.sign_in import SignInService
     from agora.platform.access import Authenticator
     from agora.platform.audit import AuditTrail
 
     uow = partial(SqlIdentityUnitOfWork, c.engine)
     audit = c.registry.get(AuditTrail)  # type: ignore[type-abstract]
     verified = VerifiedKeyCache(c.settings.api_key_cache_seconds)
-    identity = c.registry.get(IdentityService)
+    identity = c.registry.get(SignInService)
+    access = c.registry.get(CurrentAccess)
     c.registry.provide(
         UserAdministration,
-        UserAdministration(
-            uow, verified, audit, revocations=identity.revocations, access=identity.access
-        ),
+        UserAdministration(uow, verified, audit, revocations=identity.revocations, access=access),
     )
     c.registry.provide(
         ApiKeyService, ApiKeyService(uow, verified, c.settings.api_keys_per_user, audit)
     )
     tokens = c.registry.get(Authenticator)  # type: ignore[type-abstract]
     credentials = CredentialAuthenticator(ApiKeyAuthenticator(uow, verified), tokens)
-    assert identity.access is not None
     c.registry.provide(
         Authenticator,  # type: ignore[type-abstract]
-        CurrentRoleAuthenticator(credentials, identity.access),
+        CurrentRoleAuthenticator(credentials, access),
     )
 
 
 def _current_access(c: Container) -> CurrentAccess:
     """Privileged credentials checked against the account's current role and activation,
     which every process re-reads at the revocation poll interval (ADR 0025)."""
-    from agora.identity.adapters.sql_access import SqlAccountAccess
-    from agora.identity.current_access import CurrentAccess
+    from agora.identity.access.adapters.account_access import SqlAccountAccess
+    from agora.identity.access.current_access import CurrentAccess
 
     s = c.settings
     return CurrentAccess(
@@ -177,8 +188,11 @@ def _login_throttle(c: Container) -> tuple[LoginThrottle, bytes]:
     import hashlib
     import hmac
 
-    from agora.identity.adapters.login_throttle import MemoryLoginThrottle, RedisLoginThrottle
-    from agora.identity.login_throttle import ThrottlePolicy
+    from agora.identity.sessions.adapters.throttle_counters import (
+        MemoryLoginThrottle,
+        RedisLoginThrottle,
+    )
+    from agora.identity.sessions.throttle import ThrottlePolicy
 
     s = c.settings
     policy = ThrottlePolicy(
@@ -204,10 +218,10 @@ def wire_oidc(c: Container) -> None:
     """Signing in with an OpenID Connect provider; routes answer 404 when it is not set up."""
     from functools import partial
 
-    from agora.identity.adapters.oidc_client import HttpOidcProvider
-    from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
-    from agora.identity.oidc import OidcLoginService
-    from agora.identity.services import IdentityService
+    from agora.identity.oidc.adapters.client import HttpOidcProvider
+    from agora.identity.oidc.adapters.sql import SqlOidcUnitOfWork
+    from agora.identity.oidc.services import OidcLoginService
+    from agora.identity.sessions.sign_in import SignInService
     from agora.platform.audit import AuditTrail
 
     s = c.settings
@@ -221,13 +235,13 @@ def wire_oidc(c: Container) -> None:
             timeout_seconds=s.oidc_timeout_seconds,
             allow_http=not s.is_production,
         )
-    identity = c.registry.get(IdentityService)
+    sign_in = c.registry.get(SignInService)
     c.registry.provide(
         OidcLoginService,
         OidcLoginService(
             uow=partial(SqlOidcUnitOfWork, c.engine),
-            identity=identity,
-            hasher=identity.hasher,
+            sign_in=sign_in,
+            hasher=sign_in.hasher,
             provider=provider,
             provider_name=s.oidc_provider_name,
             allowed_redirect_uris=frozenset(s.oidc_allowed_redirect_uris),
@@ -254,22 +268,20 @@ def _wire_signing_keys_and_revocations(
 ) -> tuple[JwtAccessTokens, RevokedSessions]:
     """ES256 keys shared through the database, and the revoked sessions every process
     polls for, so that neither needs a database read per request."""
-    from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-    from agora.identity.adapters.signing_keys import (
-        KeyCipher,
-        KeyRing,
-        SqlSigningKeyStore,
-        retention_for,
-    )
+    from functools import partial
+
     from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-    from agora.identity.keys import SigningKeyService
-    from agora.identity.revocation import RevokedSessions
+    from agora.identity.sessions.revocation import RevokedSessions
+    from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+    from agora.identity.tokens.adapters.key_material import KeyCipher
+    from agora.identity.tokens.adapters.key_ring import KeyRing, retention_for
+    from agora.identity.tokens.services import SigningKeyService
     from agora.platform.audit import AuditTrail
 
     s = c.settings
     token_ttl = timedelta(seconds=s.access_token_ttl_seconds)
     ring = KeyRing(
-        SqlSigningKeyStore(c.engine),
+        partial(SqlIdentityUnitOfWork, c.engine),
         KeyCipher(s.secret_key.get_secret_value()),
         retention=retention_for(token_ttl, s.signing_key_refresh_seconds),
         refresh_interval=s.signing_key_refresh_seconds,
@@ -292,12 +304,12 @@ def _wire_signing_keys_and_revocations(
     return tokens, revocations
 
 
-def _wire_sessions(c: Container, identity: IdentityService) -> None:
+def _wire_sessions(c: Container, identity: SignInService, access: CurrentAccess) -> None:
     """The sessions API and the browser cookie session (with its CSRF tokens)."""
     import hashlib
     import hmac
 
-    from agora.identity.sessions import SessionService
+    from agora.identity.sessions.services import SessionService
     from agora.platform.cookie_sessions import CookieAuthenticator
 
     secret = c.settings.secret_key.get_secret_value().encode()
@@ -309,7 +321,7 @@ def _wire_sessions(c: Container, identity: IdentityService) -> None:
         csrf_key=csrf_key,
         audit=identity.audit,
         mfa_required_roles=_roles_requiring_mfa(c.settings),
-        access=identity.access,
+        access=access,
     )
     c.registry.provide(SessionService, sessions)
     c.registry.provide(CookieAuthenticator, sessions)  # type: ignore[type-abstract]

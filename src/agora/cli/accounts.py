@@ -8,7 +8,8 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.services import IdentityService
+from agora.identity.access.users import UserAdministration
+from agora.identity.accounts.registration import RegistrationService
 from agora.platform.access import Role
 from agora.platform.errors import AlreadyExistsError
 
@@ -33,16 +34,17 @@ def create_admin(
     secret: str = password
 
     async def work(container: Container) -> tuple[str, bool]:
-        identity = container.registry.get(IdentityService)
-        if await identity.find_by_email(email) is not None:
-            user = await identity.set_role(email, Role.ADMIN)
+        registration = container.registry.get(RegistrationService)
+        users = container.registry.get(UserAdministration)
+        if await registration.find_by_email(email) is not None:
+            user = await users.set_role(email, Role.ADMIN)
             return user.email, True
         try:
-            user = await identity.create_user(
+            user = await registration.create_user(
                 email=email, password=secret, name=name, role=Role.ADMIN
             )
         except AlreadyExistsError:  # created concurrently: promote it all the same
-            user = await identity.set_role(email, Role.ADMIN)
+            user = await users.set_role(email, Role.ADMIN)
             return user.email, True
         return user.email, False
 

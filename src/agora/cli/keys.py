@@ -15,8 +15,8 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.keys import SigningKeyService
-from agora.identity.ports import KeyRotation, SigningKeyInfo
+from agora.identity.tokens.ports import KeyRotation, SigningKeyInfo
+from agora.identity.tokens.services import SigningKeyService
 
 app = typer.Typer(
     name="keys",

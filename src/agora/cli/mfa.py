@@ -8,7 +8,7 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.mfa import MfaService
+from agora.identity.mfa.services import MfaService
 
 app = typer.Typer(
     name="mfa",

@@ -16,7 +16,7 @@ from agora.bootstrap import Container
 from agora.catalog.demo import demo_categories, demo_products
 from agora.catalog.services import CatalogService
 from agora.cli.runtime import console, fail, run_with_container, settings_or_exit
-from agora.identity.services import IdentityService
+from agora.identity.accounts.registration import RegistrationService
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AlreadyExistsError, ValidationError
 from agora.platform.ids import new_id
@@ -114,7 +114,7 @@ async def _create_demo_customer(container: Container) -> bool:
         )
         return False
     try:
-        await container.registry.get(IdentityService).create_user(
+        await container.registry.get(RegistrationService).create_user(
             email=settings.demo_customer_email,
             password=password,
             name=DEMO_CUSTOMER_NAME,

@@ -229,14 +229,14 @@ async def test_refunds_and_cancellations_by_staff_are_recorded(
 async def test_role_changes_and_deactivation_by_an_operator_are_recorded(
     client: httpx.AsyncClient, container: Container, admin: Account
 ) -> None:
-    from agora.identity.services import IdentityService
+    from agora.identity.access.users import UserAdministration
     from agora.platform.access import Role
 
     customer = await register_customer(client)
-    identity = container.registry.get(IdentityService)
-    await identity.set_role(customer.email, Role.STAFF)
-    await identity.set_role(customer.email, Role.STAFF)  # no change, no record
-    await identity.deactivate(customer.email)
+    users = container.registry.get(UserAdministration)
+    await users.set_role(customer.email, Role.STAFF)
+    await users.set_role(customer.email, Role.STAFF)  # no change, no record
+    await users.deactivate(customer.email)
     since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     changes = [
         e

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.services import IdentityService
+from agora.identity.access.users import UserAdministration
 from tests.support.accounts import PASSWORD, Account, login, register_customer, unique_email
 
 # Parametrised async tests need the marker at collection time.
@@ -193,7 +193,7 @@ async def test_wrong_password_and_unknown_email_get_identical_answers(
 async def test_deactivated_user_cannot_log_in(
     container: Container, client: httpx.AsyncClient, customer: Account
 ) -> None:
-    await container.registry.get(IdentityService).deactivate(customer.email)
+    await container.registry.get(UserAdministration).deactivate(customer.email)
     response = await client.post(LOGIN, json={"email": customer.email, "password": PASSWORD})
     unknown = await client.post(LOGIN, json={"email": unique_email(), "password": PASSWORD})
     assert response.status_code == 401

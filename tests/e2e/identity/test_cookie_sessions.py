@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.services import IdentityService
-from agora.identity.sessions import SessionService
+from agora.identity.access.users import UserAdministration
+from agora.identity.sessions.services import SessionService
 from tests.support.accounts import PASSWORD, Account
 
 pytestmark = pytest.mark.anyio
@@ -198,7 +198,7 @@ async def test_deactivation_ends_the_cookie_session(
 ) -> None:
     await _cookie_login(browser, customer)
     assert (await browser.get(PROFILE)).status_code == 200
-    await container.registry.get(IdentityService).deactivate(customer.email)
+    await container.registry.get(UserAdministration).deactivate(customer.email)
     # Deactivation revokes in the database; every process learns it at its next poll.
     await container.registry.get(SessionService).revocations.poll()
     assert (await browser.get(PROFILE)).status_code == 401

@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 
 from agora.bootstrap import build_container
 from agora.cli.main import app
+from agora.identity.access.users import UserAdministration
+from agora.identity.accounts.registration import RegistrationService
 from agora.identity.domain import User
-from agora.identity.services import IdentityService
+from agora.identity.sessions.sign_in import SignInService
 from agora.platform.access import Role
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD
@@ -39,10 +41,9 @@ def _lookup(settings: Settings, email: str, password: str | None = None) -> User
     async def main() -> User | None:
         container = await build_container(settings)
         try:
-            identity = container.registry.get(IdentityService)
             if password is not None:
-                await identity.login(email, password)
-            return await identity.find_by_email(email)
+                await container.registry.get(SignInService).login(email, password)
+            return await container.registry.get(RegistrationService).find_by_email(email)
         finally:
             await container.close()
 
@@ -89,7 +90,7 @@ def test_create_admin_promotes_an_existing_account(
     async def demote() -> None:
         container = await build_container(settings)
         try:
-            await container.registry.get(IdentityService).set_role(email, Role.CUSTOMER)
+            await container.registry.get(UserAdministration).set_role(email, Role.CUSTOMER)
         finally:
             await container.close()
 

@@ -19,9 +19,10 @@ import pytest
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.adapters.login_throttle import MemoryLoginThrottle
-from agora.identity.login_throttle import ThrottlePolicy
-from agora.identity.services import IdentityService
+from agora.identity.accounts.registration import RegistrationService
+from agora.identity.sessions.adapters.throttle_counters import MemoryLoginThrottle
+from agora.identity.sessions.sign_in import SignInService
+from agora.identity.sessions.throttle import ThrottlePolicy
 from tests.conftest import make_test_settings
 from tests.support.accounts import PASSWORD, unique_email
 
@@ -64,8 +65,8 @@ async def attempt(client: httpx.AsyncClient, email: str, password: str = WRONG) 
 
 
 async def account(container: Container) -> str:
-    identity = container.registry.get(IdentityService)
-    user = await identity.register(unique_email("throttled"), PASSWORD, "Throttled Person")
+    registration = container.registry.get(RegistrationService)
+    user = await registration.register(unique_email("throttled"), PASSWORD, "Throttled Person")
     return user.email
 
 
@@ -89,7 +90,7 @@ async def test_lockouts_grow_and_look_the_same_for_real_and_unknown_emails(
     async with throttled(migrated) as container:
         clock = Clock()
         # The same adapter the app wires, on a clock the test moves instead of sleeping.
-        container.registry.get(IdentityService).throttle = MemoryLoginThrottle(
+        container.registry.get(SignInService).throttle = MemoryLoginThrottle(
             ThrottlePolicy(account_threshold=3, ip_threshold=1000, max_delay=8, memory=60), clock
         )
         real = await account(container)

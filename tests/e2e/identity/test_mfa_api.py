@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.mfa import MfaService
+from agora.identity.mfa.services import MfaService
 from agora.platform.audit import AuditTrail
 from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import Account, login, register_customer

@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from agora.bootstrap import Container, build_container
 from agora.cli.main import app
-from agora.identity.domain import TokenPair
-from agora.identity.mfa import MfaService
-from agora.identity.second_factor import InvalidMfaTokenError, SecondFactorRequired
-from agora.identity.services import IdentityService, InvalidRefreshTokenError
+from agora.identity.accounts.registration import RegistrationService
+from agora.identity.mfa.domain import InvalidMfaTokenError
+from agora.identity.mfa.services import MfaService
+from agora.identity.sessions.domain import InvalidRefreshTokenError, SecondFactorRequired, TokenPair
+from agora.identity.sessions.sign_in import SignInService
 from agora.platform.access import Principal, Role
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD, unique_email
@@ -52,15 +53,14 @@ def _user_with_mfa(settings: Settings) -> tuple[str, str]:
     """A user with MFA on, and the MFA token of a login waiting for its second step."""
 
     async def work(container: Container) -> tuple[str, str]:
-        identity = container.registry.get(IdentityService)
         mfa = container.registry.get(MfaService)
-        user = await identity.create_user(
+        user = await container.registry.get(RegistrationService).create_user(
             email=unique_email("lost"), password=PASSWORD, name="Lost Phone", role=Role.STAFF
         )
         principal = Principal.for_user(user.id, user.role)
         totp = pyotp.TOTP((await mfa.enroll(principal)).secret)
         await mfa.confirm(principal, totp.now())
-        challenge = await identity.login(user.email, PASSWORD)
+        challenge = await container.registry.get(SignInService).login(user.email, PASSWORD)
         assert isinstance(challenge, SecondFactorRequired)
         return user.email, challenge.mfa_token
 
@@ -78,10 +78,10 @@ def test_reset_removes_mfa_and_ends_every_session(
     assert "removed" in result.output
 
     async def after(container: Container) -> None:
-        identity = container.registry.get(IdentityService)
+        sign_in = container.registry.get(SignInService)
         mfa = container.registry.get(MfaService)
         # The password alone signs in again, so the person can enroll a new phone.
-        assert isinstance(await identity.login(email, PASSWORD), TokenPair)
+        assert isinstance(await sign_in.login(email, PASSWORD), TokenPair)
         # A second step begun before the reset cannot be finished.
         with pytest.raises(InvalidMfaTokenError):
             await mfa.complete_login(pending_token, "123456")
@@ -91,11 +91,10 @@ def test_reset_removes_mfa_and_ends_every_session(
 
 def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Settings) -> None:
     async def session(container: Container) -> tuple[str, str]:
-        identity = container.registry.get(IdentityService)
-        user = await identity.create_user(
+        user = await container.registry.get(RegistrationService).create_user(
             email=unique_email("sessions"), password=PASSWORD, name="Has Sessions", role=Role.ADMIN
         )
-        pair = await identity.login(user.email, PASSWORD)
+        pair = await container.registry.get(SignInService).login(user.email, PASSWORD)
         assert isinstance(pair, TokenPair)
         return user.email, pair.refresh_token
 
@@ -108,7 +107,7 @@ def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Se
 
     async def refresh(container: Container) -> None:
         with pytest.raises(InvalidRefreshTokenError):
-            await container.registry.get(IdentityService).refresh(refresh_token)
+            await container.registry.get(SignInService).refresh(refresh_token)
 
     _run(settings, refresh)
 
@@ -124,7 +123,7 @@ def test_reset_asks_first_and_a_no_changes_nothing(
     assert "Aborted" in result.output
 
     async def login(container: Container) -> object:
-        return await container.registry.get(IdentityService).login(email, PASSWORD)
+        return await container.registry.get(SignInService).login(email, PASSWORD)
 
     assert isinstance(_run(settings, login), SecondFactorRequired)
 

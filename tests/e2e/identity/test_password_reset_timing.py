@@ -19,7 +19,7 @@ import pytest
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.accounts import AccountService
+from agora.identity.accounts.services import AccountService
 from agora.notifications.ports import Mailbox
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD, unique_email

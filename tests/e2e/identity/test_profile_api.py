@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.services import IdentityService
+from agora.identity.sessions.sign_in import SignInService
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_ring import KeyRing
 from agora.platform.access import Role
 from agora.platform.settings import Settings
 from tests.support.accounts import Account
@@ -152,7 +152,7 @@ async def test_users_see_only_their_own_profile(
 async def test_expired_or_foreign_access_tokens_are_a_401(
     client: httpx.AsyncClient, container: Container, settings: Settings, customer: Account
 ) -> None:
-    real = container.registry.get(IdentityService).tokens
+    real = container.registry.get(SignInService).tokens
     assert isinstance(real, JwtAccessTokens)
 
     def issuer(keys: KeyRing, ttl: int) -> JwtAccessTokens:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.services import IdentityService
+from agora.identity.accounts.registration import RegistrationService
 from agora.platform.access import Role
 from tests.support.access import (
     RecordingAuditTrail,
@@ -36,7 +36,7 @@ def audit(container: Container) -> Iterator[RecordingAuditTrail]:
 
 async def named(container: Container, name: str, role: Role = Role.CUSTOMER) -> dict[str, Any]:
     """A user with a chosen name (and a unique email), created like the CLI does."""
-    user = await container.registry.get(IdentityService).create_user(
+    user = await container.registry.get(RegistrationService).create_user(
         email=f"named-{uuid.uuid4().hex[:12]}@example.com", password=PASSWORD, name=name, role=role
     )
     return {"id": str(user.id), "email": user.email, "name": user.name}

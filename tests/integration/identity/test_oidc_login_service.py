@@ -13,17 +13,18 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.adapters.oidc_client import HttpOidcProvider
-from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
-from agora.identity.oidc import OidcLogin, OidcLoginService
-from agora.identity.oidc_domain import (
+from agora.identity.accounts.registration import RegistrationService
+from agora.identity.oidc.adapters.client import HttpOidcProvider
+from agora.identity.oidc.adapters.sql import SqlOidcUnitOfWork
+from agora.identity.oidc.domain import (
     LoginState,
     OidcEmailNotVerifiedError,
     OidcLink,
     OidcStateUsedError,
     digest,
 )
-from agora.identity.services import IdentityService
+from agora.identity.oidc.services import OidcLogin, OidcLoginService
+from agora.identity.sessions.sign_in import SignInService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
@@ -57,11 +58,11 @@ def trail() -> RecordingAuditTrail:
 def service(
     container: Container, post_provider: OidcTestProvider, trail: RecordingAuditTrail
 ) -> OidcLoginService:
-    identity = container.registry.get(IdentityService)
+    sign_in = container.registry.get(SignInService)
     return OidcLoginService(
         uow=partial(SqlOidcUnitOfWork, container.engine),
-        identity=identity,
-        hasher=identity.hasher,
+        sign_in=sign_in,
+        hasher=sign_in.hasher,
         provider=HttpOidcProvider(
             issuer=post_provider.issuer,
             client_id=CLIENT_ID,
@@ -118,7 +119,7 @@ async def test_a_refused_link_is_audited_as_a_failed_login(
     container: Container,
 ) -> None:
     email = unique_email("audit")
-    await container.registry.get(IdentityService).register(email, PASSWORD, "Local")
+    await container.registry.get(RegistrationService).register(email, PASSWORD, "Local")
     post_provider.user = TestUser(email=email, email_verified=False)
 
     with pytest.raises(OidcEmailNotVerifiedError):
@@ -166,9 +167,9 @@ def _state(expires_in: timedelta = timedelta(minutes=10)) -> LoginState:
 
 
 async def test_a_provider_identity_links_to_one_account_only(container: Container) -> None:
-    identity = container.registry.get(IdentityService)
-    one = await identity.register(unique_email("repo"), PASSWORD, "One")
-    two = await identity.register(unique_email("repo"), PASSWORD, "Two")
+    registration = container.registry.get(RegistrationService)
+    one = await registration.register(unique_email("repo"), PASSWORD, "One")
+    two = await registration.register(unique_email("repo"), PASSWORD, "Two")
     link = OidcLink(new_id(), one.id, "https://id.example", "subject-1", one.email, utcnow())
     async with SqlOidcUnitOfWork(container.engine) as uow:
         await uow.oidc_links.add(link)

@@ -11,10 +11,11 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container
-from agora.identity.adapters.password_hashing import Argon2PasswordHasher
+from agora.identity.accounts.adapters.password_hashing import Argon2PasswordHasher
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-from agora.identity.domain import RefreshToken, User, new_refresh_token
-from agora.identity.services import IdentityService
+from agora.identity.domain import User
+from agora.identity.sessions.domain import RefreshToken, new_refresh_token
+from agora.identity.sessions.sign_in import SignInService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.ids import new_id
@@ -131,7 +132,7 @@ async def test_revoking_a_family_leaves_other_families_alone(container: Containe
 
 
 async def test_login_upgrades_a_hash_made_with_old_parameters(container: Container) -> None:
-    service = container.registry.get(IdentityService)
+    service = container.registry.get(SignInService)
     weak = Argon2PasswordHasher(memory_kib=512, time_cost=1, parallelism=1)
     user = replace(user_row(), password_hash=await weak.hash(PASSWORD))
     await _add_user(container.engine, user)

@@ -9,7 +9,10 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
+from agora.identity.access.domain import ApiKey
+from agora.identity.accounts.domain import EmailToken, EmailTokenPurpose
+from agora.identity.domain import User
+from agora.identity.sessions.domain import RefreshToken
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.events import DomainEvent
 

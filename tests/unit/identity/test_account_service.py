@@ -12,15 +12,17 @@ from uuid import UUID
 
 import pytest
 
-from agora.identity.accounts import (
-    AccountService,
+from agora.identity.accounts.adapters.common_passwords import common_passwords
+from agora.identity.accounts.adapters.password_strength import ZxcvbnStrengthEstimator
+from agora.identity.accounts.domain import (
     EmailAlreadyVerifiedError,
     InvalidCurrentPasswordError,
+    InvalidEmailTokenError,
 )
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
-from agora.identity.domain import InvalidEmailTokenError, RefreshToken, User
-from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.accounts.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.accounts.services import AccountService
+from agora.identity.domain import User
+from agora.identity.sessions.domain import RefreshToken
 from agora.notifications.adapters.mailbox import MailboxMailer
 from agora.notifications.domain import EmailMessage
 from agora.notifications.services import MailService

@@ -9,16 +9,22 @@ from uuid import UUID
 
 import pytest
 
-from agora.identity import revocation, services
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.authenticators import TokenAuthenticator
-from agora.identity.domain import SessionLifetime
-from agora.identity.password_policy import PasswordPolicy
-from agora.identity.revocation import RevokedSessions
-from agora.identity.services import IdentityService, InvalidRefreshTokenError
-from agora.identity.sessions import SessionNotFoundError, SessionService
+from agora.identity.accounts.adapters.common_passwords import common_passwords
+from agora.identity.accounts.password_policy import PasswordPolicy
+from agora.identity.accounts.registration import RegistrationService
+from agora.identity.sessions import revocation
+from agora.identity.sessions import sign_in as sign_in_module
+from agora.identity.sessions.domain import (
+    InvalidRefreshTokenError,
+    SessionLifetime,
+    SessionNotFoundError,
+)
+from agora.identity.sessions.revocation import RevokedSessions
+from agora.identity.sessions.services import SessionService
+from agora.identity.sessions.sign_in import SignInService
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_ring import KeyRing
+from agora.identity.tokens.authenticator import TokenAuthenticator
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AuthenticationError, NotFoundError
 from tests.fakes import RecordingAuditTrail as RecordingAudit
@@ -43,22 +49,21 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr(services, "utcnow", fake)
+    monkeypatch.setattr(sign_in_module, "utcnow", fake)
     monkeypatch.setattr(revocation, "utcnow", fake)
     return fake
 
 
-def _service(store: FakeStore, audit: RecordingAudit | None = None) -> IdentityService:
+def _service(store: FakeStore, audit: RecordingAudit | None = None) -> SignInService:
     def uow(*, read_only: bool = False) -> FakeUnitOfWork:
         return FakeUnitOfWork(store, read_only=read_only)
 
-    return IdentityService(
+    return SignInService(
         uow=uow,
         hasher=CountingHasher(),
         tokens=JwtAccessTokens(
             KeyRing.ephemeral(), issuer="agora", audience="agora-api", ttl_seconds=900
         ),
-        policy=PasswordPolicy(common_passwords()),
         refresh_ttl=timedelta(days=7),
         audit=audit or RecordingAudit(),
         session_max_age=timedelta(days=30),
@@ -66,18 +71,21 @@ def _service(store: FakeStore, audit: RecordingAudit | None = None) -> IdentityS
     )
 
 
-def _sessions(identity: IdentityService, audit: RecordingAudit) -> SessionService:
+def _sessions(sign_in: SignInService, audit: RecordingAudit) -> SessionService:
     return SessionService(
-        uow=identity.uow,
-        lifetime=identity.lifetime,
-        revocations=identity.revocations,
+        uow=sign_in.uow,
+        lifetime=sign_in.lifetime,
+        revocations=sign_in.revocations,
         csrf_key=b"k" * 32,
         audit=audit,
     )
 
 
-async def _signed_up(identity: IdentityService, email: str = "ada@example.com") -> Principal:
-    user = await identity.register(email, PASSWORD, "Ada")
+async def _signed_up(sign_in: SignInService, email: str = "ada@example.com") -> Principal:
+    registration = RegistrationService(
+        sign_in.uow, sign_in.hasher, PasswordPolicy(common_passwords())
+    )
+    user = await registration.register(email, PASSWORD, "Ada")
     return Principal.for_user(user.id, Role.CUSTOMER)
 
 
@@ -92,45 +100,45 @@ def test_the_idle_limit_slides_but_never_past_the_absolute_one() -> None:
 
 
 async def test_a_session_unused_for_the_idle_lifetime_cannot_be_refreshed(clock: Clock) -> None:
-    identity = _service(FakeStore())
-    await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    sign_in = _service(FakeStore())
+    await _signed_up(sign_in)
+    pair = await sign_in.login("ada@example.com", PASSWORD)
     clock.advance(days=6, hours=23)
-    pair = await identity.refresh(pair.refresh_token)  # used in time: a new week begins
+    pair = await sign_in.refresh(pair.refresh_token)  # used in time: a new week begins
     clock.advance(days=7, seconds=1)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await sign_in.refresh(pair.refresh_token)
 
 
 async def test_a_session_in_constant_use_still_ends_at_the_absolute_lifetime(
     clock: Clock,
 ) -> None:
     store = FakeStore()
-    identity = _service(store)
-    await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    sign_in = _service(store)
+    await _signed_up(sign_in)
+    pair = await sign_in.login("ada@example.com", PASSWORD)
     for _ in range(29):
         clock.advance(days=1)
-        pair = await identity.refresh(pair.refresh_token)
+        pair = await sign_in.refresh(pair.refresh_token)
     newest = max(store.tokens.values(), key=lambda t: t.created_at)
     assert newest.expires_at == START + timedelta(days=30)
     assert newest.started_at == START
     clock.advance(days=1)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await sign_in.refresh(pair.refresh_token)
 
 
 async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
     clock: Clock,
 ) -> None:
     store = FakeStore()
-    identity = _service(store)
-    await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    sign_in = _service(store)
+    await _signed_up(sign_in)
+    pair = await sign_in.login("ada@example.com", PASSWORD)
     clock.advance(days=3)
-    identity.session_max_age = timedelta(days=2)  # the operator lowered the setting
+    sign_in.session_max_age = timedelta(days=2)  # the operator lowered the setting
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await sign_in.refresh(pair.refresh_token)
 
 
 # -- revocation reaches access tokens --------------------------------------------------------
@@ -138,12 +146,12 @@ async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
 
 async def test_logout_revokes_the_sessions_access_tokens_and_is_audited() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
-    principal = await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
-    authenticator = TokenAuthenticator(identity.tokens, identity.revocations)
+    sign_in = _service(FakeStore(), audit)
+    principal = await _signed_up(sign_in)
+    pair = await sign_in.login("ada@example.com", PASSWORD)
+    authenticator = TokenAuthenticator(sign_in.tokens, sign_in.revocations)
     assert (await authenticator.authenticate(pair.access_token)).user_id == principal.user_id
-    await identity.logout(pair.refresh_token)
+    await sign_in.logout(pair.refresh_token)
     with pytest.raises(AuthenticationError, match="session has ended"):
         await authenticator.authenticate(pair.access_token)
     record = audit.last("auth.logout")
@@ -153,39 +161,39 @@ async def test_logout_revokes_the_sessions_access_tokens_and_is_audited() -> Non
 
 async def test_refresh_reuse_is_audited_as_a_failure_against_the_session() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
-    principal = await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
-    await identity.refresh(pair.refresh_token)
+    sign_in = _service(FakeStore(), audit)
+    principal = await _signed_up(sign_in)
+    pair = await sign_in.login("ada@example.com", PASSWORD)
+    await sign_in.refresh(pair.refresh_token)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await sign_in.refresh(pair.refresh_token)
     record = audit.last("auth.refresh_reuse_detected")
     assert record["outcome"] == "failure"
     assert record["actor_id"] == principal.user_id
     assert record["target_type"] == "session"
-    sid = identity.tokens.verify(pair.access_token).session_id
+    sid = sign_in.tokens.verify(pair.access_token).session_id
     assert record["target_id"] == str(sid)
-    assert sid in identity.revocations
+    assert sid in sign_in.revocations
 
 
 async def test_revoking_sessions_checks_ownership_and_is_audited() -> None:
     audit = RecordingAudit()
-    identity = _service(FakeStore(), audit)
-    sessions = _sessions(identity, audit)
-    ada = await _signed_up(identity)
-    eve = await _signed_up(identity, "eve@example.com")
-    ada_pair = await identity.login("ada@example.com", PASSWORD)
-    ada_sid = identity.tokens.verify(ada_pair.access_token).session_id
+    sign_in = _service(FakeStore(), audit)
+    sessions = _sessions(sign_in, audit)
+    ada = await _signed_up(sign_in)
+    eve = await _signed_up(sign_in, "eve@example.com")
+    ada_pair = await sign_in.login("ada@example.com", PASSWORD)
+    ada_sid = sign_in.tokens.verify(ada_pair.access_token).session_id
     with pytest.raises(SessionNotFoundError) as caught:
         await sessions.revoke(eve, ada_sid)
     assert isinstance(caught.value, NotFoundError)
-    assert ada_sid not in identity.revocations
+    assert ada_sid not in sign_in.revocations
     await sessions.revoke(ada, ada_sid)
-    assert ada_sid in identity.revocations
+    assert ada_sid in sign_in.revocations
     assert audit.last("auth.session_revoked")["target_id"] == str(ada_sid)
 
-    await identity.login("ada@example.com", PASSWORD)
-    await identity.login("ada@example.com", PASSWORD)
+    await sign_in.login("ada@example.com", PASSWORD)
+    await sign_in.login("ada@example.com", PASSWORD)
     assert await sessions.revoke_all(ada) == 2
     assert audit.last("auth.logout_all")["details"] == {"sessions": 2}
     assert await sessions.list_sessions(ada) == []

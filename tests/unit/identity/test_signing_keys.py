@@ -14,19 +14,17 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import (
-    KeyCipher,
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_material import KeyCipher, thumbprint
+from agora.identity.tokens.adapters.key_ring import (
     KeyRing,
-    MemorySigningKeyStore,
     SigningKeyUnavailableError,
-    StoredKey,
     retention_for,
-    thumbprint,
 )
-from agora.identity.authenticators import TokenAuthenticator
-from agora.identity.keys import SigningKeyService
-from agora.identity.ports import UnknownSigningKeyError
+from agora.identity.tokens.adapters.key_store import MemorySigningKeyStore
+from agora.identity.tokens.authenticator import TokenAuthenticator
+from agora.identity.tokens.ports import StoredKey, UnknownSigningKeyError
+from agora.identity.tokens.services import SigningKeyService
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, DependencyUnavailableError
 from tests.fakes import RecordingAuditTrail as RecordingAudit
