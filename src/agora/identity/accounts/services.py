@@ -29,6 +29,7 @@ from agora.identity.accounts.domain import (
 )
 from agora.identity.accounts.password_policy import PasswordPolicy
 from agora.identity.accounts.ports import AccountsUnitOfWorkFactory
+from agora.identity.audit import record_own_action
 from agora.identity.domain import User
 from agora.identity.ports import AccountMail, PasswordHasher
 from agora.identity.sessions.revocation import RevokedSessions
@@ -100,9 +101,7 @@ class AccountService:
             if user is None or not user.is_active:
                 raise InvalidEmailTokenError()
             await uow.commit()
-        await self.audit.record(
-            "auth.email_verified", actor_id=user.id, target_type="user", target_id=str(user.id)
-        )
+        await record_own_action(self.audit, "auth.email_verified", user)
         return user
 
     async def email_verified(self, customer_id: UUID) -> bool:
@@ -177,9 +176,7 @@ class AccountService:
             await uow.users.mark_email_verified(user.id, stored.email, now)
             await uow.commit()
         await self._sessions_revoked()
-        await self.audit.record(
-            "auth.password_reset", actor_id=user.id, target_type="user", target_id=str(user.id)
-        )
+        await record_own_action(self.audit, "auth.password_reset", user)
         return user
 
     # -- password change -------------------------------------------------------------
@@ -195,11 +192,10 @@ class AccountService:
         if user is None or not user.is_active:
             raise AuthenticationError()
         if not await self.hasher.verify(user.password_hash, current_password):
-            await self.audit.record(
+            await record_own_action(
+                self.audit,
                 "auth.password_changed",
-                actor_id=user.id,
-                target_type="user",
-                target_id=str(user.id),
+                user,
                 outcome="failure",
                 details={"reason": "wrong current password"},
             )
@@ -217,9 +213,7 @@ class AccountService:
             await uow.email_tokens.delete_for_user(user.id, EmailTokenPurpose.RESET_PASSWORD)
             await uow.commit()
         await self._sessions_revoked()
-        await self.audit.record(
-            "auth.password_changed", actor_id=user.id, target_type="user", target_id=str(user.id)
-        )
+        await record_own_action(self.audit, "auth.password_changed", user)
         return user
 
     async def notify_password_changed(self, user_id: UUID) -> None:

@@ -1,15 +1,15 @@
-"""The SQL user repository (SQLAlchemy Core), and how a ``users`` row reads as a ``User``."""
+"""The SQL user repository (SQLAlchemy Core)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.tables import users
 from agora.identity.domain import User
 from agora.identity.ports import UserFilter
@@ -18,43 +18,13 @@ from agora.platform.db.schema import Timestamp, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 
 
-def user_of(row: Any) -> User:
-    return User(
-        id=plain_uuid(row.id),
-        email=row.email,
-        name=row.name,
-        password_hash=row.password_hash,
-        role=Role(row.role),
-        is_active=bool(row.is_active),
-        email_verified_at=row.email_verified_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-    )
-
-
-def user_values(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "password_hash": user.password_hash,
-        "role": user.role.value,
-        "is_active": user.is_active,
-        "email_verified_at": user.email_verified_at,
-        "created_at": user.created_at,
-        "updated_at": user.updated_at,
-        "version": user.version,
-    }
-
-
 class SqlUserRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
     async def add(self, user: User) -> None:
         try:
-            await self._conn.execute(insert(users).values(user_values(user)))
+            await self._conn.execute(insert(users).values(values_of(user)))
         except IntegrityError:  # the unit of work rolls back when this propagates
             raise AlreadyExistsError(
                 "An account with this email address already exists.", field="email"
@@ -62,14 +32,14 @@ class SqlUserRepository:
 
     async def get(self, user_id: UUID) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.id == user_id))).first()
-        return None if row is None else user_of(row)
+        return None if row is None else record_of(User, row)
 
     async def get_by_email(self, email: str) -> User | None:
         row = (await self._conn.execute(select(users).where(users.c.email == email))).first()
-        return None if row is None else user_of(row)
+        return None if row is None else record_of(User, row)
 
     async def update(self, user: User, expected_version: int) -> None:
-        values = user_values(user)
+        values = values_of(user)
         del values["id"], values["created_at"]
         result = await self._conn.execute(
             update(users)
@@ -88,7 +58,7 @@ class SqlUserRepository:
         row = (
             await self._conn.execute(select(users).where(users.c.id == user_id).with_for_update())
         ).first()
-        return None if row is None else user_of(row)
+        return None if row is None else record_of(User, row)
 
     async def search(self, where: UserFilter, offset: int, limit: int) -> tuple[list[User], int]:
         conditions = []
@@ -107,7 +77,7 @@ class SqlUserRepository:
         page = select(users).where(*conditions).order_by(users.c.email).offset(offset).limit(limit)
         rows = (await self._conn.execute(page)).all()
         total = await self._conn.scalar(select(func.count()).select_from(users).where(*conditions))
-        return [user_of(row) for row in rows], int(total or 0)
+        return [record_of(User, row) for row in rows], int(total or 0)
 
     async def lock_active_admins(self) -> list[UUID]:
         # Locked in id order, so two admins' units always queue and never deadlock.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
+from agora.identity.audit import record_own_action
 from agora.identity.domain import User, normalise_email
 from agora.identity.mfa.domain import (
     MAX_CHALLENGE_ATTEMPTS,
@@ -119,13 +120,7 @@ class MfaService:
                 user.id, [RecoveryCode.of(new_id(), user.id, c, now) for c in codes]
             )
             await uow.commit()
-        await self.audit.record(
-            "mfa.enrolled",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            details={"method": "totp"},
-        )
+        await record_own_action(self.audit, "mfa.enrolled", user, details={"method": "totp"})
         return codes
 
     async def disable(self, principal: Principal, code: str) -> None:
@@ -146,12 +141,8 @@ class MfaService:
             await uow.commit()
         if kind == "recovery_code":
             await self._recovery_code_used(user)
-        await self.audit.record(
-            "mfa.disabled",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            details={"method": "totp", "with": kind},
+        await record_own_action(
+            self.audit, "mfa.disabled", user, details={"method": "totp", "with": kind}
         )
 
     # -- login ----------------------------------------------------------------------------
@@ -210,12 +201,8 @@ class MfaService:
         if kind == "recovery_code":
             await self._recovery_code_used(user)
         pair = await self.sign_in.start_session(user, user_agent, ip, mfa=True)
-        await self.audit.record(
-            "auth.login",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            details={"amr": ["pwd", "otp"], "second_factor": kind},
+        await record_own_action(
+            self.audit, "auth.login", user, details={"amr": ["pwd", "otp"], "second_factor": kind}
         )
         return pair
 
@@ -282,24 +269,15 @@ class MfaService:
         """Count the wrong code towards the lockout, keep that count, and audit the refusal."""
         await uow.totp.record_failure(user.id, now)
         await uow.commit()
-        await self.audit.record(
-            action,
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            outcome="failure",
-            details={"reason": reason},
+        await record_own_action(
+            self.audit, action, user, outcome="failure", details={"reason": reason}
         )
 
     async def _recovery_code_used(self, user: User) -> None:
         async with self.uow(read_only=True) as uow:
             left = await uow.recovery_codes.count_unused(user.id)
-        await self.audit.record(
-            "mfa.recovery_code_used",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            details={"recovery_codes_left": left},
+        await record_own_action(
+            self.audit, "mfa.recovery_code_used", user, details={"recovery_codes_left": left}
         )
 
 

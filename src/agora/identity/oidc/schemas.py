@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from agora.identity.oidc.services import OidcLogin, ProviderInfo
+from agora.identity.sessions.schemas import SecondFactorRequiredOut, TokenPairOut
 
 
 class OidcProviderOut(BaseModel):
@@ -41,14 +42,7 @@ class OidcLoginOut(BaseModel):
     def of(cls, login: OidcLogin) -> dict[str, object]:
         if login.challenge is not None or login.tokens is None:
             return OidcSecondFactorOut.of(login)
-        return {
-            "access_token": login.tokens.access_token,
-            "refresh_token": login.tokens.refresh_token,
-            "token_type": login.tokens.token_type,
-            "expires_in": login.tokens.expires_in,
-            "user_id": login.user.id,
-            "account": login.outcome,
-        }
+        return {**TokenPairOut.of(login.tokens), "user_id": login.user.id, "account": login.outcome}
 
 
 class OidcSecondFactorOut(BaseModel):
@@ -66,9 +60,4 @@ class OidcSecondFactorOut(BaseModel):
         challenge = login.challenge
         if challenge is None:
             raise ValueError("a sign-in without tokens must carry an MFA challenge")
-        return {
-            "mfa_required": True,
-            "mfa_token": challenge.mfa_token,
-            "expires_in": challenge.expires_in,
-            "account": login.outcome,
-        }
+        return {**SecondFactorRequiredOut.of(challenge), "account": login.outcome}

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Literal
 from uuid import UUID
 
+from agora.identity.audit import record_own_action
 from agora.identity.domain import (
     MAX_NAME_LENGTH,
     User,
@@ -211,11 +212,10 @@ class OidcLoginService:
         if challenge is not None:
             return OidcLogin(user, outcome, challenge=challenge)
         tokens = await self.sign_in.start_session(user, user_agent, ip)
-        await self.audit.record(
+        await record_own_action(
+            self.audit,
             "auth.login",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
+            user,
             details={"method": "oidc", "provider": self.provider_name, "account": outcome},
         )
         return OidcLogin(user, outcome, tokens=tokens)
@@ -329,11 +329,10 @@ class OidcLoginService:
     async def _linked(
         self, user: User, identity: OidcIdentity, *, new_account: bool, password_cleared: bool
     ) -> None:
-        await self.audit.record(
+        await record_own_action(
+            self.audit,
             "identity.oidc_linked",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
+            user,
             details={
                 "provider": self.provider_name,
                 "issuer": identity.issuer,
@@ -344,11 +343,10 @@ class OidcLoginService:
         )
 
     async def _failed(self, exc: DomainError, user: User | None) -> None:
-        await self.audit.record(
+        await record_own_action(
+            self.audit,
             "auth.login",
-            actor_id=None if user is None else user.id,
-            target_type=None if user is None else "user",
-            target_id=None if user is None else str(user.id),
+            user,
             outcome="failure",
             details={"method": "oidc", "provider": self.provider_name, "reason": exc.code},
         )

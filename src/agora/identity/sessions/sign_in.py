@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from agora.identity.audit import record_own_action
 from agora.identity.domain import InvalidCredentialsError, User, normalise_email
 from agora.identity.ports import PasswordHasher
 from agora.identity.sessions.domain import (
@@ -158,9 +159,7 @@ class SignInService:
             ):
                 raise InvalidRefreshTokenError()
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
-                await uow.refresh_tokens.revoke_family(stored.family_id, now)
-                await uow.commit()
-                self.revocations.add(stored.family_id, now)
+                await self._end_session(uow, stored, now)
                 await self.audit.record(
                     "auth.refresh_reuse_detected",
                     actor_id=stored.user_id,
@@ -172,9 +171,7 @@ class SignInService:
                 raise InvalidRefreshTokenError()
             user = await uow.users.get(stored.user_id)
             if user is None or not user.is_active:
-                await uow.refresh_tokens.revoke_family(stored.family_id, now)
-                await uow.commit()
-                self.revocations.add(stored.family_id, now)
+                await self._end_session(uow, stored, now)
                 raise InvalidRefreshTokenError()
             refresh = await self._issue_refresh(
                 uow,
@@ -199,9 +196,7 @@ class SignInService:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
             if stored is None or stored.kind is not SessionKind.BEARER:
                 return
-            await uow.refresh_tokens.revoke_family(stored.family_id, now)
-            await uow.commit()
-        self.revocations.add(stored.family_id, now)
+            await self._end_session(uow, stored, now)
         await self.audit.record(
             "auth.logout",
             actor_id=stored.user_id,
@@ -243,27 +238,22 @@ class SignInService:
             details["reason"] = "inactive" if not user.is_active else "bad_password"
         if locked_for:
             details["locked_for_seconds"] = int(locked_for)
-        await self.audit.record(
-            "auth.login",
-            actor_id=None if user is None else user.id,
-            target_type=None if user is None else "user",
-            target_id=None if user is None else str(user.id),
-            outcome="failure",
-            details=details,
-        )
+        await record_own_action(self.audit, "auth.login", user, outcome="failure", details=details)
         return InvalidCredentialsError()
 
     async def _password_accepted(self, attempt: LoginAttempt, user: User) -> None:
         await self.throttle.succeeded(attempt.account, attempt.ip)
-        await self.audit.record(
-            "auth.login",
-            actor_id=user.id,
-            target_type="user",
-            target_id=str(user.id),
-            details={"factor": "password"},
-        )
+        await record_own_action(self.audit, "auth.login", user, details={"factor": "password"})
 
     # -- internals ----------------------------------------------------------------------
+
+    async def _end_session(
+        self, uow: SessionsUnitOfWork, stored: RefreshToken, now: datetime
+    ) -> None:
+        """Revoke the token's session and commit; this process refuses its tokens at once."""
+        await uow.refresh_tokens.revoke_family(stored.family_id, now)
+        await uow.commit()
+        self.revocations.add(stored.family_id, now)
 
     async def _issue_refresh(
         self,

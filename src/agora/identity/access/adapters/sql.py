@@ -3,41 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.access.adapters.tables import api_keys
 from agora.identity.access.domain import ApiKey
+from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.tables import users
-from agora.identity.adapters.users import user_of
 from agora.identity.domain import User
 from agora.platform.access import Permission
-from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import AlreadyExistsError
 
 
-def _api_key(row: Any) -> ApiKey:
-    return ApiKey(
-        id=plain_uuid(row.id),
-        user_id=plain_uuid(row.user_id),
-        name=row.name,
-        prefix=row.prefix,
-        key_hash=row.key_hash,
+def _api_key(row: Row[Any]) -> ApiKey:
+    return record_of(
+        ApiKey,
+        row,
         # A permission that a later release removed simply stops being granted.
         scopes=frozenset(
             Permission(value)
             for value in row.scopes.split()
             if value in Permission._value2member_map_
         ),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
     )
 
 
@@ -49,16 +40,7 @@ class SqlApiKeyRepository:
         try:
             await self._conn.execute(
                 insert(api_keys).values(
-                    id=key.id,
-                    user_id=key.user_id,
-                    name=key.name,
-                    prefix=key.prefix,
-                    key_hash=key.key_hash,
-                    scopes=" ".join(sorted(scope.value for scope in key.scopes)),
-                    created_at=key.created_at,
-                    expires_at=key.expires_at,
-                    last_used_at=key.last_used_at,
-                    revoked_at=key.revoked_at,
+                    values_of(key, scopes=" ".join(sorted(scope.value for scope in key.scopes)))
                 )
             )
         except IntegrityError:
@@ -75,9 +57,9 @@ class SqlApiKeyRepository:
         ).first()
         if row is None:
             return None
-        # The owner's columns, renamed back, so ``user_of`` reads them like a users row.
-        owner_row = SimpleNamespace(**{c.name: row._mapping[f"owner_{c.name}"] for c in owner.c})
-        return _api_key(row), user_of(owner_row)
+        # The owner's columns, renamed back, so they read like a users row.
+        owner_row = {c.name: row._mapping[f"owner_{c.name}"] for c in owner.c}
+        return _api_key(row), record_of(User, owner_row)
 
     async def list_for_user(self, user_id: UUID) -> list[ApiKey]:
         rows = await self._conn.execute(

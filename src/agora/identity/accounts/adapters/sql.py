@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
@@ -11,20 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.accounts.adapters.tables import email_tokens
 from agora.identity.accounts.domain import EmailToken, EmailTokenPurpose
-from agora.platform.db.schema import plain_uuid
-
-
-def _email_token(row: Any) -> EmailToken:
-    return EmailToken(
-        id=plain_uuid(row.id),
-        user_id=plain_uuid(row.user_id),
-        purpose=EmailTokenPurpose(row.purpose),
-        email=row.email,
-        token_hash=row.token_hash,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-    )
+from agora.identity.adapters.rows import record_of, values_of
 
 
 class SqlEmailTokenRepository:
@@ -32,18 +18,7 @@ class SqlEmailTokenRepository:
         self._conn = connection
 
     async def add(self, token: EmailToken) -> None:
-        await self._conn.execute(
-            insert(email_tokens).values(
-                id=token.id,
-                user_id=token.user_id,
-                purpose=token.purpose.value,
-                email=token.email,
-                token_hash=token.token_hash,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                used_at=token.used_at,
-            )
-        )
+        await self._conn.execute(insert(email_tokens).values(values_of(token)))
 
     async def get_by_hash(self, token_hash: str) -> EmailToken | None:
         row = (
@@ -51,7 +26,7 @@ class SqlEmailTokenRepository:
                 select(email_tokens).where(email_tokens.c.token_hash == token_hash)
             )
         ).first()
-        return None if row is None else _email_token(row)
+        return None if row is None else record_of(EmailToken, row)
 
     async def mark_used(self, token_id: UUID, now: datetime) -> bool:
         # Conditional update: of two concurrent uses of one token, exactly one wins.

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.secret_box import SecretBox, SecretBoxError
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.mfa.adapters.tables import mfa_challenges, mfa_recovery_codes, totp_credentials
@@ -109,16 +110,10 @@ class SqlTotpCredentialRepository:
     def _values(self, credential: TotpCredential) -> dict[str, Any]:
         if credential.secret is None:
             raise ValueError("a credential is stored with its secret")
-        return {
-            "user_id": credential.user_id,
-            "secret_ciphertext": self._box.seal(credential.secret, credential.user_id.bytes),
-            "confirmed_at": credential.confirmed_at,
-            "last_used_step": credential.last_used_step,
-            "failed_attempts": credential.failed_attempts,
-            "last_failed_at": credential.last_failed_at,
-            "created_at": credential.created_at,
-            "updated_at": credential.updated_at,
-        }
+        sealed = self._box.seal(credential.secret, credential.user_id.bytes)
+        values = values_of(credential, secret_ciphertext=sealed)
+        del values["secret"]  # only ever stored sealed
+        return values
 
     def _credential(self, row: Any) -> TotpCredential:
         user_id = plain_uuid(row.user_id)
@@ -129,16 +124,7 @@ class SqlTotpCredentialRepository:
             # more, recovery codes still do (see docs/runbooks/mfa.md).
             log.warning("totp_secret_unreadable", user_id=str(user_id))
             secret = None
-        return TotpCredential(
-            user_id=user_id,
-            secret=secret,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            confirmed_at=row.confirmed_at,
-            last_used_step=row.last_used_step,
-            failed_attempts=row.failed_attempts,
-            last_failed_at=row.last_failed_at,
-        )
+        return record_of(TotpCredential, row, user_id=user_id, secret=secret)
 
 
 class SqlRecoveryCodeRepository:
@@ -149,17 +135,7 @@ class SqlRecoveryCodeRepository:
         await self.delete_all(user_id)
         await self._conn.execute(
             insert(mfa_recovery_codes),
-            [
-                {
-                    "id": code.id,
-                    "user_id": user_id,
-                    "salt": code.salt,
-                    "code_hash": code.code_hash,
-                    "created_at": code.created_at,
-                    "used_at": code.used_at,
-                }
-                for code in codes
-            ],
+            [values_of(code, user_id=user_id) for code in codes],
         )
 
     async def unused(self, user_id: UUID) -> list[RecoveryCode]:
@@ -168,17 +144,7 @@ class SqlRecoveryCodeRepository:
                 mfa_recovery_codes.c.user_id == user_id, mfa_recovery_codes.c.used_at.is_(None)
             )
         )
-        return [
-            RecoveryCode(
-                id=plain_uuid(row.id),
-                user_id=plain_uuid(row.user_id),
-                salt=row.salt,
-                code_hash=row.code_hash,
-                created_at=row.created_at,
-                used_at=row.used_at,
-            )
-            for row in rows
-        ]
+        return [record_of(RecoveryCode, row) for row in rows]
 
     async def use(self, code_id: UUID, now: datetime) -> bool:
         # Conditional update: of two concurrent uses of one code, exactly one succeeds.
@@ -208,34 +174,12 @@ class SqlRecoveryCodeRepository:
         )
 
 
-def _challenge(row: Any) -> MfaChallenge:
-    return MfaChallenge(
-        id=plain_uuid(row.id),
-        user_id=plain_uuid(row.user_id),
-        token_hash=row.token_hash,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        attempts=row.attempts,
-        used_at=row.used_at,
-    )
-
-
 class SqlMfaChallengeRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
     async def add(self, challenge: MfaChallenge) -> None:
-        await self._conn.execute(
-            insert(mfa_challenges).values(
-                id=challenge.id,
-                user_id=challenge.user_id,
-                token_hash=challenge.token_hash,
-                created_at=challenge.created_at,
-                expires_at=challenge.expires_at,
-                attempts=challenge.attempts,
-                used_at=challenge.used_at,
-            )
-        )
+        await self._conn.execute(insert(mfa_challenges).values(values_of(challenge)))
 
     async def get_by_hash(self, token_hash: str) -> MfaChallenge | None:
         row = (
@@ -243,7 +187,7 @@ class SqlMfaChallengeRepository:
                 select(mfa_challenges).where(mfa_challenges.c.token_hash == token_hash)
             )
         ).first()
-        return None if row is None else _challenge(row)
+        return None if row is None else record_of(MfaChallenge, row)
 
     async def claim_attempt(self, challenge_id: UUID, now: datetime) -> bool:
         result = await self._conn.execute(

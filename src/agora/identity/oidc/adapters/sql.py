@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.oidc.adapters.tables import oidc_identities, oidc_login_states
 from agora.identity.oidc.domain import LoginState, OidcLink
-from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import AlreadyExistsError
-
-
-def _link(row: Any) -> OidcLink:
-    return OidcLink(
-        id=plain_uuid(row.id),
-        user_id=plain_uuid(row.user_id),
-        issuer=row.issuer,
-        subject=row.subject,
-        email=row.email,
-        created_at=row.created_at,
-    )
 
 
 class SqlOidcLinkRepository:
@@ -34,16 +22,7 @@ class SqlOidcLinkRepository:
 
     async def add(self, link: OidcLink) -> None:
         try:
-            await self._conn.execute(
-                insert(oidc_identities).values(
-                    id=link.id,
-                    user_id=link.user_id,
-                    issuer=link.issuer,
-                    subject=link.subject,
-                    email=link.email,
-                    created_at=link.created_at,
-                )
-            )
+            await self._conn.execute(insert(oidc_identities).values(values_of(link)))
         except IntegrityError:  # the unit of work rolls back when this propagates
             raise AlreadyExistsError("This provider identity is already linked.") from None
 
@@ -55,22 +34,7 @@ class SqlOidcLinkRepository:
                 )
             )
         ).first()
-        return None if row is None else _link(row)
-
-
-def _state(row: Any) -> LoginState:
-    return LoginState(
-        id=plain_uuid(row.id),
-        state_hash=row.state_hash,
-        browser_hash=row.browser_hash,
-        nonce=row.nonce,
-        code_verifier=row.code_verifier,
-        redirect_uri=row.redirect_uri,
-        return_to=row.return_to,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-    )
+        return None if row is None else record_of(OidcLink, row)
 
 
 class SqlOidcLoginStateRepository:
@@ -78,20 +42,7 @@ class SqlOidcLoginStateRepository:
         self._conn = connection
 
     async def add(self, state: LoginState) -> None:
-        await self._conn.execute(
-            insert(oidc_login_states).values(
-                id=state.id,
-                state_hash=state.state_hash,
-                browser_hash=state.browser_hash,
-                nonce=state.nonce,
-                code_verifier=state.code_verifier,
-                redirect_uri=state.redirect_uri,
-                return_to=state.return_to,
-                created_at=state.created_at,
-                expires_at=state.expires_at,
-                used_at=state.used_at,
-            )
-        )
+        await self._conn.execute(insert(oidc_login_states).values(values_of(state)))
 
     async def get_by_hash(self, state_hash: str) -> LoginState | None:
         row = (
@@ -99,7 +50,7 @@ class SqlOidcLoginStateRepository:
                 select(oidc_login_states).where(oidc_login_states.c.state_hash == state_hash)
             )
         ).first()
-        return None if row is None else _state(row)
+        return None if row is None else record_of(LoginState, row)
 
     async def mark_used(self, state_id: UUID, now: datetime) -> bool:
         # Conditional update: of two concurrent callbacks with one state, exactly one wins.

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.sessions.adapters.tables import refresh_tokens
-from agora.identity.sessions.domain import RefreshToken, SessionKind
+from agora.identity.sessions.domain import RefreshToken
 from agora.platform.db.schema import plain_uuid
-
-
-def _token(row: Any) -> RefreshToken:
-    return RefreshToken(
-        id=plain_uuid(row.id),
-        user_id=plain_uuid(row.user_id),
-        family_id=plain_uuid(row.family_id),
-        token_hash=row.token_hash,
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        revoked_at=row.revoked_at,
-        user_agent=row.user_agent,
-        ip=row.ip,
-        mfa=bool(row.mfa),
-        session_started_at=row.session_started_at,
-        last_used_at=row.last_used_at,
-        kind=SessionKind(row.kind),
-    )
 
 
 class SqlRefreshTokenRepository:
@@ -41,20 +22,11 @@ class SqlRefreshTokenRepository:
     async def add(self, token: RefreshToken) -> None:
         await self._conn.execute(
             insert(refresh_tokens).values(
-                id=token.id,
-                user_id=token.user_id,
-                family_id=token.family_id,
-                token_hash=token.token_hash,
-                created_at=token.created_at,
-                expires_at=token.expires_at,
-                used_at=token.used_at,
-                revoked_at=token.revoked_at,
-                user_agent=token.user_agent,
-                ip=token.ip,
-                mfa=token.mfa,
-                session_started_at=token.started_at,
-                last_used_at=token.used_last_at,
-                kind=token.kind.value,
+                values_of(
+                    token,
+                    session_started_at=token.started_at,
+                    last_used_at=token.used_last_at,
+                )
             )
         )
 
@@ -63,7 +35,7 @@ class SqlRefreshTokenRepository:
     ) -> RefreshToken | None:
         query = select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash)
         row = (await self._conn.execute(query.with_for_update() if for_update else query)).first()
-        return None if row is None else _token(row)
+        return None if row is None else record_of(RefreshToken, row)
 
     async def mark_used(self, token_id: UUID, now: datetime) -> bool:
         # Conditional update: of two concurrent refreshes with one token, exactly one wins.
@@ -103,7 +75,7 @@ class SqlRefreshTokenRepository:
             )
             .order_by(refresh_tokens.c.last_used_at.desc(), refresh_tokens.c.id)
         )
-        return [_token(row) for row in rows]
+        return [record_of(RefreshToken, row) for row in rows]
 
     async def touch(self, token_id: UUID, now: datetime, expires_at: datetime) -> None:
         await self._conn.execute(
