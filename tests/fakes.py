@@ -20,13 +20,15 @@ from uuid import UUID
 
 from agora.bootstrap.identity import IdentityAdapters
 from agora.catalog.domain import Category, Product, ProductFilter, search_terms
-from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
-from agora.identity.adapters.qr_code import SegnoQrCodes
-from agora.identity.adapters.signing_keys import MemorySigningKeyStore
-from agora.identity.current_access import AccountAccess
-from agora.identity.domain import ApiKey, EmailToken, EmailTokenPurpose, RefreshToken, User
-from agora.identity.login_throttle import NoLoginThrottle
-from agora.identity.second_factor import TotpCredential
+from agora.identity.access.domain import AccountAccess, ApiKey
+from agora.identity.accounts.adapters.password_strength import ZxcvbnStrengthEstimator
+from agora.identity.accounts.domain import EmailToken, EmailTokenPurpose
+from agora.identity.domain import User
+from agora.identity.mfa.adapters.qr_code import SegnoQrCodes
+from agora.identity.mfa.domain import TotpCredential
+from agora.identity.sessions.domain import RefreshToken
+from agora.identity.sessions.throttle import NoLoginThrottle
+from agora.identity.tokens.adapters.key_store import MemorySigningKeyStore
 from agora.notifications.domain import EmailMessage
 from agora.ordering.domain import Cart, Order, StatusChange
 from agora.ordering.ports import OrderFilter

@@ -17,13 +17,15 @@ from agora.http import docs, health
 from agora.http.errors import install_error_handlers
 from agora.http.middleware import RequestContextMiddleware
 from agora.http.rate_limit import RateLimitMiddleware
-from agora.identity.api import api_keys_router, users_router
-from agora.identity.api import router as identity_router
-from agora.identity.mfa_api import router as mfa_router
-from agora.identity.oidc_api import router as oidc_router
-from agora.identity.pages import router as account_pages_router
-from agora.identity.session_api import router as sessions_router
-from agora.identity.session_api import well_known as well_known_router
+from agora.identity.access.api import api_keys_router, users_router
+from agora.identity.accounts.api import router as accounts_router
+from agora.identity.accounts.api import sign_up_router
+from agora.identity.accounts.pages import router as account_pages_router
+from agora.identity.mfa.api import router as mfa_router
+from agora.identity.oidc.api import router as oidc_router
+from agora.identity.sessions.api import router as sessions_router
+from agora.identity.sessions.api import sign_in_router
+from agora.identity.tokens.api import well_known as well_known_router
 from agora.notifications.api import router as dev_mailbox_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
@@ -33,7 +35,9 @@ from agora.platform.settings import Settings, load_settings
 API_PREFIX = "/api/v1"
 # Every router under API_PREFIX, in the order the API document lists their operations.
 API_ROUTERS = (
-    identity_router,
+    sign_up_router,
+    sign_in_router,
+    accounts_router,
     mfa_router,
     sessions_router,
     catalog_router,

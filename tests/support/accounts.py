@@ -102,9 +102,9 @@ async def create_account(
     container: Container, client: httpx.AsyncClient, role: Role, *, name: str | None = None
 ) -> Account:
     """Create a user of any role through the service, then log in through the API."""
-    service = container.identity.service
+    service = container.identity
     name = name or f"Test {role.value.title()}"
-    user = await service.create_user(
+    user = await service.registration.create_user(
         email=unique_email(role.value), password=PASSWORD, name=name, role=role
     )
     tokens = await login(client, user.email, PASSWORD)

@@ -16,8 +16,8 @@ from sqlalchemy import MetaData
 # Imported for their side effect: each adds its tables to the shared metadata.
 import agora.audit.adapters.tables
 import agora.catalog.adapters.tables
-import agora.identity.adapters.oidc_tables
 import agora.identity.adapters.tables
+import agora.identity.oidc.adapters.tables
 import agora.ordering.adapters.tables
 import agora.payments.adapters.tables
 import agora.platform.db.tables  # noqa: F401

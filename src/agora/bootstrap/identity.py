@@ -6,12 +6,12 @@ administration, OIDC, and the one ``Authenticator`` of bearer credentials.
 the rest itself: the key ring and access tokens on the given key store, the revoked
 sessions and current-access caches, the password policy on the common-password list.
 
-Every service is complete when constructed; nothing is set on one afterwards. Login and
-MFA depend on each other (the password step hands over to the second factor, which
-opens the session through identity), so MFA comes in two parts: ``MfaChallenges``, which
-needs only MFA's storage, is built first and given to ``IdentityService``; ``MfaService``
-is built after it, on it. The authenticator is built once, in its final shape: API keys
-or tokens, then the account's current role.
+Every service is complete when constructed; nothing is set on one afterwards. Sign-in
+and MFA depend on each other (the password step hands over to the second factor, which
+opens the session through the sign-in), so MFA comes in two parts: ``MfaChallenges``,
+which needs only MFA's storage, is built first and given to ``SignInService``;
+``MfaService`` is built after it, on it. The authenticator is built once, in its final
+shape: API keys or tokens, then the account's current role.
 """
 
 from __future__ import annotations
@@ -19,49 +19,54 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from agora.identity.accounts import AccountService
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import (
-    KeyCipher,
-    KeyRing,
-    SigningKeyStore,
-    retention_for,
+from agora.identity.access.api_keys import (
+    ApiKeyAuthenticator,
+    ApiKeyService,
+    CredentialAuthenticator,
+    VerifiedKeyCache,
 )
-from agora.identity.api_keys import ApiKeyAuthenticator, ApiKeyService, VerifiedKeyCache
-from agora.identity.authenticators import CredentialAuthenticator, TokenAuthenticator
-from agora.identity.current_access import AccessFeed, CurrentAccess, CurrentRoleAuthenticator
-from agora.identity.keys import SigningKeyService
-from agora.identity.mfa import MfaChallenges, MfaService
-from agora.identity.mfa_ports import MfaUnitOfWorkFactory, QrCodes
-from agora.identity.oidc import OidcLoginService
-from agora.identity.password_policy import PasswordPolicy, StrengthEstimator
-from agora.identity.ports import (
-    AccountMail,
-    IdentityUnitOfWorkFactory,
-    LoginThrottle,
-    OidcProvider,
-    OidcUnitOfWorkFactory,
-    PasswordHasher,
-)
-from agora.identity.revocation import RevokedSessions, stored_revocations
-from agora.identity.services import IdentityService
-from agora.identity.sessions import SessionService
-from agora.identity.user_admin import UserAdministration
+from agora.identity.access.current_access import CurrentAccess, CurrentRoleAuthenticator
+from agora.identity.access.ports import AccessFeed, AccessUnitOfWork
+from agora.identity.access.users import UserAdministration
+from agora.identity.accounts.adapters.common_passwords import common_passwords
+from agora.identity.accounts.password_policy import PasswordPolicy
+from agora.identity.accounts.ports import AccountsUnitOfWork, StrengthEstimator
+from agora.identity.accounts.registration import RegistrationService
+from agora.identity.accounts.services import AccountService
+from agora.identity.mfa.ports import MfaUnitOfWorkFactory, QrCodes
+from agora.identity.mfa.services import MfaChallenges, MfaService
+from agora.identity.oidc.ports import OidcProvider, OidcUnitOfWorkFactory
+from agora.identity.oidc.services import OidcLoginService
+from agora.identity.ports import AccountMail, PasswordHasher
+from agora.identity.sessions.ports import LoginThrottle
+from agora.identity.sessions.revocation import RevokedSessions, stored_revocations
+from agora.identity.sessions.services import SessionService
+from agora.identity.sessions.sign_in import SignInService
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_material import KeyCipher
+from agora.identity.tokens.adapters.key_ring import KeyRing, retention_for
+from agora.identity.tokens.authenticator import TokenAuthenticator
+from agora.identity.tokens.ports import SigningKeysUnitOfWorkFactory
+from agora.identity.tokens.services import SigningKeyService
 from agora.platform.access import Authenticator, Role
 from agora.platform.audit import AuditTrail
 from agora.platform.key_derivation import CSRF_TOKENS, EMAIL_FINGERPRINTS, derive_key
 from agora.platform.settings import Settings
 
 
+class IdentityStorage(AccountsUnitOfWork, AccessUnitOfWork, Protocol):
+    """One unit of work over every capability's repositories (``SqlIdentityUnitOfWork``)."""
+
+
 @dataclass(frozen=True)
 class IdentityAdapters:
-    uow: IdentityUnitOfWorkFactory
+    uow: Callable[..., IdentityStorage]
     mfa_uow: MfaUnitOfWorkFactory
     oidc_uow: OidcUnitOfWorkFactory
     # Where the ES256 signing keys are kept, shared by every process.
-    signing_keys: SigningKeyStore
+    signing_keys: SigningKeysUnitOfWorkFactory
     # Reads the current role and activation of accounts (ADR 0025).
     account_access: AccessFeed
     hasher: PasswordHasher
@@ -75,7 +80,8 @@ class IdentityAdapters:
 
 @dataclass(frozen=True)
 class Identity:
-    service: IdentityService
+    sign_in: SignInService
+    registration: RegistrationService
     accounts: AccountService
     sessions: SessionService
     keys: SigningKeyService
@@ -124,13 +130,15 @@ def build_identity(
         common_passwords(), strength=adapters.strength, min_strength=s.password_min_strength
     )
     challenges = MfaChallenges(
-        adapters.mfa_uow, ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds), clock=adapters.clock
+        adapters.mfa_uow,
+        ttl=timedelta(seconds=s.mfa_challenge_ttl_seconds),
+        audit=audit,
+        clock=adapters.clock,
     )
-    identity = IdentityService(
+    sign_in = SignInService(
         uow=uow,
         hasher=adapters.hasher,
         tokens=tokens,
-        policy=policy,
         refresh_ttl=timedelta(hours=s.session_idle_ttl_hours),
         audit=audit,
         throttle=adapters.throttle,
@@ -138,7 +146,6 @@ def build_identity(
         second_factor=challenges,
         session_max_age=timedelta(days=s.session_absolute_ttl_days),
         revocations=revocations,
-        access=access,
     )
     verified_keys = VerifiedKeyCache(s.api_key_cache_seconds)
     credentials = CredentialAuthenticator(
@@ -146,7 +153,8 @@ def build_identity(
         TokenAuthenticator(tokens, revocations, mfa_required_roles=mfa_required_roles),
     )
     return Identity(
-        service=identity,
+        sign_in=sign_in,
+        registration=RegistrationService(uow=uow, hasher=adapters.hasher, policy=policy),
         accounts=AccountService(
             uow=uow,
             hasher=adapters.hasher,
@@ -161,7 +169,7 @@ def build_identity(
         ),
         sessions=SessionService(
             uow=uow,
-            lifetime=identity.lifetime,
+            lifetime=sign_in.lifetime,
             revocations=revocations,
             csrf_key=derive_key(secret, CSRF_TOKENS),
             audit=audit,
@@ -172,7 +180,6 @@ def build_identity(
         challenges=challenges,
         mfa=MfaService(
             uow=adapters.mfa_uow,
-            identity=identity,
             qr_codes=adapters.qr_codes,
             issuer=s.mfa_issuer,
             audit=audit,
@@ -182,7 +189,7 @@ def build_identity(
         api_keys=ApiKeyService(uow, verified_keys, s.api_keys_per_user, audit),
         oidc=OidcLoginService(
             uow=adapters.oidc_uow,
-            identity=identity,
+            sign_in=sign_in,
             hasher=adapters.hasher,
             provider=adapters.oidc_provider,
             provider_name=s.oidc_provider_name,

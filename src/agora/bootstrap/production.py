@@ -23,19 +23,21 @@ from agora.bootstrap.infrastructure import InfrastructureAdapters
 from agora.catalog.adapters.listing import TotalCache
 from agora.catalog.adapters.sql import SqlCatalogUnitOfWork
 from agora.catalog.adapters.stock import SqlStockLedger
-from agora.identity.adapters.login_throttle import MemoryLoginThrottle, RedisLoginThrottle
-from agora.identity.adapters.mfa_sql import SqlMfaUnitOfWork
-from agora.identity.adapters.oidc_client import HttpOidcProvider
-from agora.identity.adapters.password_hashing import Argon2PasswordHasher
-from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
-from agora.identity.adapters.qr_code import SegnoQrCodes
+from agora.identity.access.adapters.account_access import SqlAccountAccess
+from agora.identity.accounts.adapters.password_hashing import Argon2PasswordHasher
+from agora.identity.accounts.adapters.password_strength import ZxcvbnStrengthEstimator
 from agora.identity.adapters.secret_box import SecretBox
-from agora.identity.adapters.signing_keys import SqlSigningKeyStore
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-from agora.identity.adapters.sql_access import SqlAccountAccess
-from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
-from agora.identity.login_throttle import ThrottlePolicy
-from agora.identity.ports import LoginThrottle
+from agora.identity.mfa.adapters.qr_code import SegnoQrCodes
+from agora.identity.mfa.adapters.sql import SqlMfaUnitOfWork
+from agora.identity.oidc.adapters.client import HttpOidcProvider
+from agora.identity.oidc.adapters.sql import SqlOidcUnitOfWork
+from agora.identity.sessions.adapters.throttle_counters import (
+    MemoryLoginThrottle,
+    RedisLoginThrottle,
+)
+from agora.identity.sessions.ports import LoginThrottle
+from agora.identity.sessions.throttle import ThrottlePolicy
 from agora.notifications.adapters.mailbox import MailboxMailer
 from agora.notifications.adapters.smtp import SmtpMailer
 from agora.notifications.ports import Mailer
@@ -102,7 +104,7 @@ def identity_adapters(
         uow=partial(SqlIdentityUnitOfWork, engine),
         mfa_uow=partial(SqlMfaUnitOfWork, engine, totp_secrets),
         oidc_uow=partial(SqlOidcUnitOfWork, engine),
-        signing_keys=SqlSigningKeyStore(engine),
+        signing_keys=partial(SqlIdentityUnitOfWork, engine),
         account_access=SqlAccountAccess(engine),
         hasher=Argon2PasswordHasher(
             memory_kib=s.password_hash_memory_kib,

@@ -32,16 +32,16 @@ def create_admin(
     secret: str = password
 
     async def work(container: Container) -> tuple[str, bool]:
-        identity = container.identity.service
-        if await identity.find_by_email(email) is not None:
-            user = await identity.set_role(email, Role.ADMIN)
+        registration, users = container.identity.registration, container.identity.users
+        if await registration.find_by_email(email) is not None:
+            user = await users.set_role(email, Role.ADMIN)
             return user.email, True
         try:
-            user = await identity.create_user(
+            user = await registration.create_user(
                 email=email, password=secret, name=name, role=Role.ADMIN
             )
         except AlreadyExistsError:  # created concurrently: promote it all the same
-            user = await identity.set_role(email, Role.ADMIN)
+            user = await users.set_role(email, Role.ADMIN)
             return user.email, True
         return user.email, False
 

@@ -15,7 +15,7 @@ import typer
 
 from agora.bootstrap import Container
 from agora.cli.runtime import console, run_with_container
-from agora.identity.ports import KeyRotation, SigningKeyInfo
+from agora.identity.tokens.ports import KeyRotation, SigningKeyInfo
 
 app = typer.Typer(
     name="keys",

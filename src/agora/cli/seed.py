@@ -113,7 +113,7 @@ async def _create_demo_customer(container: Container) -> bool:
         )
         return False
     try:
-        await container.identity.service.create_user(
+        await container.identity.registration.create_user(
             email=settings.demo_customer_email,
             password=password,
             name=DEMO_CUSTOMER_NAME,

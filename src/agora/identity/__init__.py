@@ -1,5 +1,18 @@
 """The identity bounded context: accounts, passwords, sessions and access tokens.
 
+One subpackage per capability, each shaped like a context (domain, ports, services,
+api, schemas, adapters), above what they all share here (``domain``: the user;
+``ports``: the users and their unit of work, password hashing, account mail;
+``adapters``: the users table, the one SQL unit of work, sealed secrets):
+
+- ``accounts``: sign-up, profile, email verification, password reset and change, the
+  password policy and the pages the emailed links open;
+- ``sessions``: signing in, refresh tokens, cookie sessions, the user's sessions,
+  revocation, login throttling;
+- ``tokens``: access tokens (JWT), the signing key ring, the JWKS;
+- ``access``: user administration, API keys, the current-role check;
+- ``mfa``: the second factor (TOTP, recovery codes); ``oidc``: OpenID Connect login.
+
 Choices worth knowing:
 
 - Access tokens are ES256 JWTs (15 minutes by default) verified without a database

@@ -230,10 +230,10 @@ async def test_role_changes_and_deactivation_by_an_operator_are_recorded(
     client: httpx.AsyncClient, container: Container, admin: Account
 ) -> None:
     customer = await register_customer(client)
-    identity = container.identity.service
-    await identity.set_role(customer.email, Role.STAFF)
-    await identity.set_role(customer.email, Role.STAFF)  # no change, no record
-    await identity.deactivate(customer.email)
+    identity = container.identity
+    await identity.users.set_role(customer.email, Role.STAFF)
+    await identity.users.set_role(customer.email, Role.STAFF)  # no change, no record
+    await identity.users.deactivate(customer.email)
     since = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     changes = [
         e

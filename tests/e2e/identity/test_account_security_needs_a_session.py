@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from agora.bootstrap import Container
-from agora.identity.adapters.tables import mfa_recovery_codes, totp_credentials, users
+from agora.identity.adapters.tables import users
+from agora.identity.mfa.adapters.tables import mfa_recovery_codes, totp_credentials
 from tests.support.access import bearer, create_api_key, x_api_key
 from tests.support.accounts import Account, login
 from tests.support.mfa import (

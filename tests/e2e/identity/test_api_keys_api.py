@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from agora.bootstrap import Container
-from agora.identity.adapters.tables import api_keys
+from agora.identity.access.adapters.tables import api_keys
 from agora.platform.access import Role
 from tests.support.access import (
     RecordingAuditTrail,

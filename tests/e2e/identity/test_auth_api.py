@@ -192,7 +192,7 @@ async def test_wrong_password_and_unknown_email_get_identical_answers(
 async def test_deactivated_user_cannot_log_in(
     container: Container, client: httpx.AsyncClient, customer: Account
 ) -> None:
-    await container.identity.service.deactivate(customer.email)
+    await container.identity.users.deactivate(customer.email)
     response = await client.post(LOGIN, json={"email": customer.email, "password": PASSWORD})
     unknown = await client.post(LOGIN, json={"email": unique_email(), "password": PASSWORD})
     assert response.status_code == 401

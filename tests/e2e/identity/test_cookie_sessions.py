@@ -196,7 +196,7 @@ async def test_deactivation_ends_the_cookie_session(
 ) -> None:
     await _cookie_login(browser, customer)
     assert (await browser.get(PROFILE)).status_code == 200
-    await container.identity.service.deactivate(customer.email)
+    await container.identity.users.deactivate(customer.email)
     # Deactivation revokes in the database; every process learns it at its next poll.
     await container.identity.sessions.revocations.poll()
     assert (await browser.get(PROFILE)).status_code == 401

@@ -38,10 +38,10 @@ def _lookup(settings: Settings, email: str, password: str | None = None) -> User
     async def main() -> User | None:
         container = await build_container(settings)
         try:
-            identity = container.identity.service
+            identity = container.identity
             if password is not None:
-                await identity.login(email, password)
-            return await identity.find_by_email(email)
+                await identity.sign_in.login(email, password)
+            return await identity.registration.find_by_email(email)
         finally:
             await container.close()
 
@@ -88,7 +88,7 @@ def test_create_admin_promotes_an_existing_account(
     async def demote() -> None:
         container = await build_container(settings)
         try:
-            await container.identity.service.set_role(email, Role.CUSTOMER)
+            await container.identity.users.set_role(email, Role.CUSTOMER)
         finally:
             await container.close()
 

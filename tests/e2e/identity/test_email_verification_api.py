@@ -14,8 +14,8 @@ from sqlalchemy import update
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.adapters.tables import email_tokens
-from agora.identity.domain import hash_email_token
+from agora.identity.accounts.adapters.tables import email_tokens
+from agora.identity.accounts.domain import hash_email_token
 from agora.platform.clock import utcnow
 from tests.conftest import make_test_settings
 from tests.support.accounts import PASSWORD, Account, register_customer, unique_email

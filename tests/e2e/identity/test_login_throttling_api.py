@@ -19,8 +19,8 @@ import pytest
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.adapters.login_throttle import MemoryLoginThrottle
-from agora.identity.login_throttle import ThrottlePolicy
+from agora.identity.sessions.adapters.throttle_counters import MemoryLoginThrottle
+from agora.identity.sessions.throttle import ThrottlePolicy
 from tests.conftest import make_test_settings
 from tests.support.accounts import PASSWORD, unique_email
 
@@ -63,8 +63,10 @@ async def attempt(client: httpx.AsyncClient, email: str, password: str = WRONG) 
 
 
 async def account(container: Container) -> str:
-    identity = container.identity.service
-    user = await identity.register(unique_email("throttled"), PASSWORD, "Throttled Person")
+    identity = container.identity
+    user = await identity.registration.register(
+        unique_email("throttled"), PASSWORD, "Throttled Person"
+    )
     return user.email
 
 
@@ -88,7 +90,7 @@ async def test_lockouts_grow_and_look_the_same_for_real_and_unknown_emails(
     async with throttled(migrated) as container:
         clock = Clock()
         # The same adapter the app wires, on a clock the test moves instead of sleeping.
-        container.identity.service.throttle = MemoryLoginThrottle(
+        container.identity.sign_in.throttle = MemoryLoginThrottle(
             ThrottlePolicy(account_threshold=3, ip_threshold=1000, max_delay=8, memory=60), clock
         )
         real = await account(container)

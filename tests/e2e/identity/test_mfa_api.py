@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,8 +16,7 @@ import jwt
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.mfa import MfaService
-from agora.platform.audit import AuditTrail
+from agora.identity.mfa.services import MfaService
 from tests.fakes import RecordingAuditTrail
 from tests.support.accounts import Account, login, register_customer
 from tests.support.mfa import (
@@ -57,12 +55,13 @@ def clock(container: Container, monkeypatch: pytest.MonkeyPatch) -> ManualClock:
 
 
 @pytest.fixture
-def audit(mfa_service: MfaService) -> Iterator[RecordingAuditTrail]:
+def audit(container: Container, monkeypatch: pytest.MonkeyPatch) -> RecordingAuditTrail:
+    """What MFA's services and the sign-in (which opens the MFA session) record."""
     recording = RecordingAuditTrail()
-    real: AuditTrail = mfa_service.audit
-    mfa_service.audit = recording
-    yield recording
-    mfa_service.audit = real
+    identity = container.identity
+    for service in (identity.mfa, identity.challenges, identity.sign_in):
+        monkeypatch.setattr(service, "audit", recording)
+    return recording
 
 
 @pytest.fixture

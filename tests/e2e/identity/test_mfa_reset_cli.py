@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 
 from agora.bootstrap import Container, build_container
 from agora.cli.main import app
-from agora.identity.domain import TokenPair
-from agora.identity.second_factor import InvalidMfaTokenError, SecondFactorRequired
-from agora.identity.services import InvalidRefreshTokenError
+from agora.identity.mfa.domain import InvalidMfaTokenError
+from agora.identity.sessions.domain import InvalidRefreshTokenError, SecondFactorRequired, TokenPair
 from agora.platform.access import Principal, Role
 from agora.platform.settings import Settings
 from tests.support.accounts import PASSWORD, unique_email
@@ -51,15 +50,15 @@ def _user_with_mfa(settings: Settings) -> tuple[str, str]:
     """A user with MFA on, and the MFA token of a login waiting for its second step."""
 
     async def work(container: Container) -> tuple[str, str]:
-        identity = container.identity.service
+        identity = container.identity
         mfa = container.identity.mfa
-        user = await identity.create_user(
+        user = await identity.registration.create_user(
             email=unique_email("lost"), password=PASSWORD, name="Lost Phone", role=Role.STAFF
         )
         principal = Principal.for_user(user.id, user.role)
         totp = pyotp.TOTP((await mfa.enroll(principal)).secret)
         await mfa.confirm(principal, totp.now())
-        challenge = await identity.login(user.email, PASSWORD)
+        challenge = await identity.sign_in.login(user.email, PASSWORD)
         assert isinstance(challenge, SecondFactorRequired)
         return user.email, challenge.mfa_token
 
@@ -77,24 +76,23 @@ def test_reset_removes_mfa_and_ends_every_session(
     assert "removed" in result.output
 
     async def after(container: Container) -> None:
-        identity = container.identity.service
-        mfa = container.identity.mfa
+        identity = container.identity
         # The password alone signs in again, so the person can enroll a new phone.
-        assert isinstance(await identity.login(email, PASSWORD), TokenPair)
+        assert isinstance(await identity.sign_in.login(email, PASSWORD), TokenPair)
         # A second step begun before the reset cannot be finished.
         with pytest.raises(InvalidMfaTokenError):
-            await mfa.complete_login(pending_token, "123456")
+            await identity.sign_in.complete_second_factor(pending_token, "123456")
 
     _run(settings, after)
 
 
 def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Settings) -> None:
     async def session(container: Container) -> tuple[str, str]:
-        identity = container.identity.service
-        user = await identity.create_user(
+        identity = container.identity
+        user = await identity.registration.create_user(
             email=unique_email("sessions"), password=PASSWORD, name="Has Sessions", role=Role.ADMIN
         )
-        pair = await identity.login(user.email, PASSWORD)
+        pair = await identity.sign_in.login(user.email, PASSWORD)
         assert isinstance(pair, TokenPair)
         return user.email, pair.refresh_token
 
@@ -107,7 +105,7 @@ def test_reset_ends_sessions_opened_before(cli_env: dict[str, str], settings: Se
 
     async def refresh(container: Container) -> None:
         with pytest.raises(InvalidRefreshTokenError):
-            await container.identity.service.refresh(refresh_token)
+            await container.identity.sign_in.refresh(refresh_token)
 
     _run(settings, refresh)
 
@@ -123,7 +121,7 @@ def test_reset_asks_first_and_a_no_changes_nothing(
     assert "Aborted" in result.output
 
     async def login(container: Container) -> object:
-        return await container.identity.service.login(email, PASSWORD)
+        return await container.identity.sign_in.login(email, PASSWORD)
 
     assert isinstance(_run(settings, login), SecondFactorRequired)
 

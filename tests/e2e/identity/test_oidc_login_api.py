@@ -19,9 +19,9 @@ from sqlalchemy import update
 
 from agora.app import create_app
 from agora.bootstrap import Container, build_container
-from agora.identity.adapters.oidc_tables import oidc_login_states
 from agora.identity.adapters.tables import users
-from agora.identity.oidc_domain import digest
+from agora.identity.oidc.adapters.tables import oidc_login_states
+from agora.identity.oidc.domain import digest
 from agora.platform.clock import utcnow
 from tests.conftest import make_test_settings
 from tests.support.accounts import PASSWORD, register_customer, unique_email
@@ -350,7 +350,7 @@ async def test_a_deactivated_account_cannot_sign_in_with_the_provider(
 ) -> None:
     person = _person(provider)
     assert (await sign_in(browser)).status_code == 200
-    await oidc_container.identity.service.deactivate(str(person.email))
+    await oidc_container.identity.users.deactivate(str(person.email))
 
     response = await sign_in(browser)
 
@@ -365,7 +365,7 @@ async def test_a_deactivated_local_account_is_not_linked(
     oidc_container: Container,
 ) -> None:
     account = await register_customer(client)
-    await oidc_container.identity.service.deactivate(account.email)
+    await oidc_container.identity.users.deactivate(account.email)
     _person(provider, email=account.email, email_verified=True)
 
     response = await sign_in(browser)
@@ -499,9 +499,9 @@ async def test_a_defective_id_token_signs_nobody_in(
     error = _error(response)
     assert error["code"] == "OIDC_ID_TOKEN_INVALID"
     assert error["details"]["reason"] == reason
-    identity = oidc_container.identity.service
-    assert await identity.find_by_email(str(person.email)) is None
-    assert await identity.find_by_email("attacker@example.com") is None
+    identity = oidc_container.identity
+    assert await identity.registration.find_by_email(str(person.email)) is None
+    assert await identity.registration.find_by_email("attacker@example.com") is None
 
 
 async def test_userinfo_about_someone_else_is_refused(

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from agora.bootstrap import Container
-from agora.identity.adapters.tables import email_tokens
-from agora.identity.domain import hash_email_token
+from agora.identity.accounts.adapters.tables import email_tokens
+from agora.identity.accounts.domain import hash_email_token
 from agora.platform.clock import utcnow
 from tests.support.accounts import Account, login, unique_email
 from tests.support.mailbox import last_mail, messages_to, reset_token

@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_ring import KeyRing
 from agora.platform.access import Role
 from agora.platform.settings import Settings
 from tests.support.accounts import Account
@@ -151,7 +151,7 @@ async def test_users_see_only_their_own_profile(
 async def test_expired_or_foreign_access_tokens_are_a_401(
     client: httpx.AsyncClient, container: Container, settings: Settings, customer: Account
 ) -> None:
-    real = container.identity.service.tokens
+    real = container.identity.sign_in.tokens
     assert isinstance(real, JwtAccessTokens)
 
     def issuer(keys: KeyRing, ttl: int) -> JwtAccessTokens:

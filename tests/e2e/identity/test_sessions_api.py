@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import update
 
 from agora.bootstrap import Container
-from agora.identity.adapters.tables import refresh_tokens
-from agora.identity.domain import hash_refresh_token
+from agora.identity.sessions.adapters.tables import refresh_tokens
+from agora.identity.sessions.domain import hash_refresh_token
 from tests.support.accounts import PASSWORD, Account, login
 
 pytestmark = pytest.mark.anyio

@@ -35,7 +35,7 @@ def audit(container: Container) -> Iterator[RecordingAuditTrail]:
 
 async def named(container: Container, name: str, role: Role = Role.CUSTOMER) -> dict[str, Any]:
     """A user with a chosen name (and a unique email), created like the CLI does."""
-    user = await container.identity.service.create_user(
+    user = await container.identity.registration.create_user(
         email=f"named-{uuid.uuid4().hex[:12]}@example.com", password=PASSWORD, name=name, role=role
     )
     return {"id": str(user.id), "email": user.email, "name": user.name}

@@ -13,16 +13,16 @@ import httpx
 import pytest
 
 from agora.bootstrap import Container
-from agora.identity.adapters.oidc_client import HttpOidcProvider
-from agora.identity.adapters.sql_oidc import SqlOidcUnitOfWork
-from agora.identity.oidc import OidcLogin, OidcLoginService
-from agora.identity.oidc_domain import (
+from agora.identity.oidc.adapters.client import HttpOidcProvider
+from agora.identity.oidc.adapters.sql import SqlOidcUnitOfWork
+from agora.identity.oidc.domain import (
     LoginState,
     OidcEmailNotVerifiedError,
     OidcLink,
     OidcStateUsedError,
     digest,
 )
+from agora.identity.oidc.services import OidcLogin, OidcLoginService
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.ids import new_id
@@ -56,11 +56,11 @@ def trail() -> RecordingAuditTrail:
 def service(
     container: Container, post_provider: OidcTestProvider, trail: RecordingAuditTrail
 ) -> OidcLoginService:
-    identity = container.identity.service
+    identity = container.identity
     return OidcLoginService(
         uow=partial(SqlOidcUnitOfWork, container.engine),
-        identity=identity,
-        hasher=identity.hasher,
+        sign_in=identity.sign_in,
+        hasher=identity.sign_in.hasher,
         provider=HttpOidcProvider(
             issuer=post_provider.issuer,
             client_id=CLIENT_ID,
@@ -117,7 +117,7 @@ async def test_a_refused_link_is_audited_as_a_failed_login(
     container: Container,
 ) -> None:
     email = unique_email("audit")
-    await container.identity.service.register(email, PASSWORD, "Local")
+    await container.identity.registration.register(email, PASSWORD, "Local")
     post_provider.user = TestUser(email=email, email_verified=False)
 
     with pytest.raises(OidcEmailNotVerifiedError):
@@ -165,9 +165,9 @@ def _state(expires_in: timedelta = timedelta(minutes=10)) -> LoginState:
 
 
 async def test_a_provider_identity_links_to_one_account_only(container: Container) -> None:
-    identity = container.identity.service
-    one = await identity.register(unique_email("repo"), PASSWORD, "One")
-    two = await identity.register(unique_email("repo"), PASSWORD, "Two")
+    identity = container.identity
+    one = await identity.registration.register(unique_email("repo"), PASSWORD, "One")
+    two = await identity.registration.register(unique_email("repo"), PASSWORD, "Two")
     link = OidcLink(new_id(), one.id, "https://id.example", "subject-1", one.email, utcnow())
     async with SqlOidcUnitOfWork(container.engine) as uow:
         await uow.oidc_links.add(link)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,14 @@ from sqlalchemy import Uuid, bindparam, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningKeyStore
-from agora.identity.adapters.tables import refresh_tokens, signing_keys, users
-from agora.identity.ports import KeyRotation
+from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+from agora.identity.adapters.tables import users
+from agora.identity.sessions.adapters.tables import refresh_tokens
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_material import KeyCipher
+from agora.identity.tokens.adapters.key_ring import KeyRing
+from agora.identity.tokens.adapters.tables import signing_keys
+from agora.identity.tokens.ports import KeyRotation
 from agora.platform.access import Role
 from agora.platform.db.engine import create_engine
 from agora.platform.db.migrations import upgrade
@@ -39,7 +44,10 @@ RETENTION = timedelta(minutes=16)
 RACER = """
 import asyncio, sys, time
 from datetime import timedelta
-from agora.identity.adapters.signing_keys import KeyCipher, KeyRing, SqlSigningKeyStore
+from functools import partial
+from agora.identity.adapters.sql import SqlIdentityUnitOfWork
+from agora.identity.tokens.adapters.key_material import KeyCipher
+from agora.identity.tokens.adapters.key_ring import KeyRing
 from agora.platform.db.schema import Timestamp
 from agora.platform.db.engine import create_engine
 from agora.platform.settings import load_settings
@@ -47,7 +55,7 @@ from agora.platform.settings import load_settings
 async def main(url: str, start: float) -> None:
     engine = create_engine(load_settings(database_url=url, environment="test"))
     ring = KeyRing(
-        SqlSigningKeyStore(engine), KeyCipher(sys.argv[3]),
+        partial(SqlIdentityUnitOfWork, engine), KeyCipher(sys.argv[3]),
         retention=timedelta(minutes=16), refresh_interval=60,
     )
     await asyncio.sleep(max(0.0, start - time.time()))
@@ -91,7 +99,10 @@ async def engines(fresh_database: str) -> AsyncIterator[tuple[AsyncEngine, Async
 
 def _ring(engine: AsyncEngine, *, secret: str = SECRET) -> KeyRing:
     return KeyRing(
-        SqlSigningKeyStore(engine), KeyCipher(secret), retention=RETENTION, refresh_interval=60
+        partial(SqlIdentityUnitOfWork, engine),
+        KeyCipher(secret),
+        retention=RETENTION,
+        refresh_interval=60,
     )
 
 
@@ -198,7 +209,7 @@ async def test_keys_retired_past_the_window_are_purged_by_the_next_rotation(
 ) -> None:
     first, _ = engines
     short = KeyRing(
-        SqlSigningKeyStore(first),
+        partial(SqlIdentityUnitOfWork, first),
         KeyCipher(SECRET),
         retention=timedelta(milliseconds=200),
         refresh_interval=60,

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container
+from agora.identity.accounts.adapters.tables import email_tokens
+from agora.identity.accounts.domain import EmailToken, EmailTokenPurpose, new_email_token
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-from agora.identity.adapters.tables import email_tokens
-from agora.identity.domain import EmailToken, EmailTokenPurpose, User, new_email_token
+from agora.identity.domain import User
 from agora.platform.clock import utcnow
 from agora.platform.ids import new_id
 from tests.support.accounts import stored_user

@@ -13,9 +13,10 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container, load_metadata
-from agora.identity.adapters.password_hashing import Argon2PasswordHasher
+from agora.identity.accounts.adapters.password_hashing import Argon2PasswordHasher
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-from agora.identity.domain import RefreshToken, User, new_refresh_token
+from agora.identity.domain import User
+from agora.identity.sessions.domain import RefreshToken, new_refresh_token
 from agora.platform.clock import utcnow
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 from agora.platform.ids import new_id
@@ -132,19 +133,19 @@ async def test_revoking_a_family_leaves_other_families_alone(container: Containe
 
 
 async def test_login_upgrades_a_hash_made_with_old_parameters(container: Container) -> None:
-    service = container.identity.service
+    service = container.identity
     weak = Argon2PasswordHasher(memory_kib=512, time_cost=1, parallelism=1)
     user = replace(user_row(), password_hash=await weak.hash(PASSWORD))
     await _add_user(container.engine, user)
-    assert service.hasher.needs_rehash(user.password_hash)
-    await service.login(user.email, PASSWORD)
+    assert service.sign_in.hasher.needs_rehash(user.password_hash)
+    await service.sign_in.login(user.email, PASSWORD)
     async with SqlIdentityUnitOfWork(container.engine, read_only=True) as uow:
         stored = await uow.users.get(user.id)
     assert stored is not None
     assert stored.password_hash != user.password_hash
     assert stored.password_hash.startswith("$argon2id$")
-    assert not service.hasher.needs_rehash(stored.password_hash)
-    await service.login(user.email, PASSWORD)  # the new hash verifies
+    assert not service.sign_in.hasher.needs_rehash(stored.password_hash)
+    await service.sign_in.login(user.email, PASSWORD)  # the new hash verifies
 
 
 async def test_hasher_verifies_and_never_raises_for_bad_input() -> None:

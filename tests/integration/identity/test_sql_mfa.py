@@ -10,12 +10,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap import Container
-from agora.identity.adapters.mfa_sql import SqlMfaUnitOfWork
 from agora.identity.adapters.secret_box import SecretBox
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
-from agora.identity.adapters.tables import mfa_recovery_codes, totp_credentials, users
-from agora.identity.domain import RefreshToken, User, new_refresh_token
-from agora.identity.second_factor import (
+from agora.identity.adapters.tables import users
+from agora.identity.domain import User
+from agora.identity.mfa.adapters.sql import SqlMfaUnitOfWork
+from agora.identity.mfa.adapters.tables import mfa_recovery_codes, totp_credentials
+from agora.identity.mfa.domain import (
     MfaChallenge,
     RecoveryCode,
     TotpCredential,
@@ -23,6 +24,7 @@ from agora.identity.second_factor import (
     new_recovery_codes,
     new_totp_secret,
 )
+from agora.identity.sessions.domain import RefreshToken, new_refresh_token
 from agora.platform.clock import utcnow
 from agora.platform.ids import new_id
 from tests.support.accounts import stored_user

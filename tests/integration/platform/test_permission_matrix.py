@@ -20,9 +20,9 @@ from agora.bootstrap import Container
 from agora.catalog.domain import ProductFilter
 from agora.catalog.drafts import CategoryDraft, ProductDraft
 from agora.catalog.services import CatalogService
-from agora.identity.api_keys import ApiKeyService
+from agora.identity.access.api_keys import ApiKeyService
+from agora.identity.access.users import UserAdministration
 from agora.identity.ports import UserFilter
-from agora.identity.user_admin import UserAdministration
 from agora.ordering.carts import CartService
 from agora.ordering.services import OrderService
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role

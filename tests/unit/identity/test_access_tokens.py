@@ -15,10 +15,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from agora.identity.adapters import jwt_tokens
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing, public_jwk, thumbprint
-from agora.identity.ports import UnknownSigningKeyError
+from agora.identity.tokens.adapters import jwt_tokens
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_material import public_jwk, thumbprint
+from agora.identity.tokens.adapters.key_ring import KeyRing
+from agora.identity.tokens.ports import UnknownSigningKeyError
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError
 

@@ -13,13 +13,15 @@ from uuid import UUID
 import pytest
 
 from agora.bootstrap.identity import build_identity
-from agora.identity.accounts import (
-    AccountService,
+from agora.identity.accounts.domain import (
     EmailAlreadyVerifiedError,
     InvalidCurrentPasswordError,
+    InvalidEmailTokenError,
 )
-from agora.identity.domain import InvalidEmailTokenError, RefreshToken, User
-from agora.identity.password_policy import WeakPasswordError
+from agora.identity.accounts.password_policy import WeakPasswordError
+from agora.identity.accounts.services import AccountService
+from agora.identity.domain import User
+from agora.identity.sessions.domain import RefreshToken
 from agora.platform.access import Principal, Role
 from agora.platform.errors import DependencyUnavailableError
 from agora.platform.ids import new_id

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from agora.identity.api_keys import VerifiedKeyCache
-from agora.identity.domain import api_key_prefix, hash_api_key, is_api_key, new_api_key
+from agora.identity.access.api_keys import VerifiedKeyCache
+from agora.identity.access.domain import api_key_prefix, hash_api_key, is_api_key, new_api_key
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.ids import new_id
 

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import pytest
 
-from agora.identity.current_access import RETRY_AFTER_FAILURE, AccountAccess, CurrentAccess
+from agora.identity.access.current_access import RETRY_AFTER_FAILURE, CurrentAccess
+from agora.identity.access.domain import AccountAccess
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.ids import new_id
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agora.identity.adapters.login_throttle import MemoryLoginThrottle
-from agora.identity.login_throttle import ThrottlePolicy, email_fingerprint, ip_key
+from agora.identity.sessions.adapters.throttle_counters import MemoryLoginThrottle
+from agora.identity.sessions.throttle import ThrottlePolicy, email_fingerprint, ip_key
 
 
 class Clock:

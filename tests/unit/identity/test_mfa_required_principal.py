@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import KeyRing
-from agora.identity.authenticators import TokenAuthenticator
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_ring import KeyRing
+from agora.identity.tokens.authenticator import TokenAuthenticator
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.errors import MfaRequiredError, PermissionDeniedError
 from agora.platform.ids import new_id

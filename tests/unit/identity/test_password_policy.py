@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.accounts.adapters.common_passwords import common_passwords
+from agora.identity.accounts.password_policy import PasswordPolicy, WeakPasswordError
 from agora.platform.errors import ValidationError
 
 policy = PasswordPolicy(common_passwords())

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from agora.identity.adapters.common_passwords import common_passwords
-from agora.identity.adapters.password_strength import ZxcvbnStrengthEstimator
-from agora.identity.password_policy import PasswordPolicy, WeakPasswordError
+from agora.identity.accounts.adapters.common_passwords import common_passwords
+from agora.identity.accounts.adapters.password_strength import ZxcvbnStrengthEstimator
+from agora.identity.accounts.password_policy import PasswordPolicy, WeakPasswordError
 from tests.support.accounts import PASSWORD
 
 policy = PasswordPolicy(common_passwords(), strength=ZxcvbnStrengthEstimator(), min_strength=3)

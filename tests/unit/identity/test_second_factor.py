@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 
-from agora.identity.second_factor import (
+from agora.identity.mfa.domain import (
     LOCKOUT,
     LOCKOUT_AFTER_FAILURES,
     MAX_CHALLENGE_ATTEMPTS,

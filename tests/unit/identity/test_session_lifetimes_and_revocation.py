@@ -11,11 +11,14 @@ from uuid import UUID
 import pytest
 
 from agora.bootstrap.identity import Identity, build_identity
-from agora.identity import revocation, services
-from agora.identity.domain import SessionLifetime
-from agora.identity.revocation import RevokedSessions
-from agora.identity.services import IdentityService, InvalidRefreshTokenError
-from agora.identity.sessions import SessionNotFoundError
+from agora.identity.sessions import revocation
+from agora.identity.sessions import sign_in as services
+from agora.identity.sessions.domain import (
+    InvalidRefreshTokenError,
+    SessionLifetime,
+    SessionNotFoundError,
+)
+from agora.identity.sessions.revocation import RevokedSessions
 from agora.platform.access import Principal, Role
 from agora.platform.errors import AuthenticationError, NotFoundError
 from tests.fakes import FakeMail, IdentityStore, identity_adapters, unit_settings
@@ -60,12 +63,12 @@ def _identity(
     )
 
 
-def _service(store: IdentityStore, audit: RecordingAudit | None = None) -> IdentityService:
-    return _identity(store, audit).service
+def _service(store: IdentityStore, audit: RecordingAudit | None = None) -> Identity:
+    return _identity(store, audit)
 
 
-async def _signed_up(identity: IdentityService, email: str = "ada@example.com") -> Principal:
-    user = await identity.register(email, PASSWORD, "Ada")
+async def _signed_up(identity: Identity, email: str = "ada@example.com") -> Principal:
+    user = await identity.registration.register(email, PASSWORD, "Ada")
     return Principal.for_user(user.id, Role.CUSTOMER)
 
 
@@ -82,12 +85,12 @@ def test_the_idle_limit_slides_but_never_past_the_absolute_one() -> None:
 async def test_a_session_unused_for_the_idle_lifetime_cannot_be_refreshed(clock: Clock) -> None:
     identity = _service(IdentityStore())
     await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    pair = await identity.sign_in.login("ada@example.com", PASSWORD)
     clock.advance(days=6, hours=23)
-    pair = await identity.refresh(pair.refresh_token)  # used in time: a new week begins
+    pair = await identity.sign_in.refresh(pair.refresh_token)  # used in time: a new week begins
     clock.advance(days=7, seconds=1)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await identity.sign_in.refresh(pair.refresh_token)
 
 
 async def test_a_session_in_constant_use_still_ends_at_the_absolute_lifetime(
@@ -96,16 +99,16 @@ async def test_a_session_in_constant_use_still_ends_at_the_absolute_lifetime(
     store = IdentityStore()
     identity = _service(store)
     await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    pair = await identity.sign_in.login("ada@example.com", PASSWORD)
     for _ in range(29):
         clock.advance(days=1)
-        pair = await identity.refresh(pair.refresh_token)
+        pair = await identity.sign_in.refresh(pair.refresh_token)
     newest = max(store.tokens.values(), key=lambda t: t.created_at)
     assert newest.expires_at == START + timedelta(days=30)
     assert newest.started_at == START
     clock.advance(days=1)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await identity.sign_in.refresh(pair.refresh_token)
 
 
 async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
@@ -114,12 +117,12 @@ async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
     store = IdentityStore()
     identity = _service(store)
     await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    pair = await identity.sign_in.login("ada@example.com", PASSWORD)
     clock.advance(days=3)
     # The operator lowered the setting and restarted.
-    restarted = _identity(store, session_absolute_ttl_days=2).service
+    restarted = _identity(store, session_absolute_ttl_days=2)
     with pytest.raises(InvalidRefreshTokenError):
-        await restarted.refresh(pair.refresh_token)
+        await restarted.sign_in.refresh(pair.refresh_token)
 
 
 # -- revocation reaches access tokens --------------------------------------------------------
@@ -128,11 +131,11 @@ async def test_a_shortened_absolute_lifetime_applies_to_sessions_already_open(
 async def test_logout_revokes_the_sessions_access_tokens_and_is_audited() -> None:
     audit = RecordingAudit()
     built = _identity(IdentityStore(), audit)
-    identity, authenticator = built.service, built.authenticator
+    identity, authenticator = built, built.authenticator
     principal = await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
+    pair = await identity.sign_in.login("ada@example.com", PASSWORD)
     assert (await authenticator.authenticate(pair.access_token)).user_id == principal.user_id
-    await identity.logout(pair.refresh_token)
+    await identity.sign_in.logout(pair.refresh_token)
     with pytest.raises(AuthenticationError, match="session has ended"):
         await authenticator.authenticate(pair.access_token)
     record = audit.last("auth.logout")
@@ -144,37 +147,37 @@ async def test_refresh_reuse_is_audited_as_a_failure_against_the_session() -> No
     audit = RecordingAudit()
     identity = _service(IdentityStore(), audit)
     principal = await _signed_up(identity)
-    pair = await identity.login("ada@example.com", PASSWORD)
-    await identity.refresh(pair.refresh_token)
+    pair = await identity.sign_in.login("ada@example.com", PASSWORD)
+    await identity.sign_in.refresh(pair.refresh_token)
     with pytest.raises(InvalidRefreshTokenError):
-        await identity.refresh(pair.refresh_token)
+        await identity.sign_in.refresh(pair.refresh_token)
     record = audit.last("auth.refresh_reuse_detected")
     assert record["outcome"] == "failure"
     assert record["actor_id"] == principal.user_id
     assert record["target_type"] == "session"
-    sid = identity.tokens.verify(pair.access_token).session_id
+    sid = identity.sign_in.tokens.verify(pair.access_token).session_id
     assert record["target_id"] == str(sid)
-    assert sid in identity.revocations
+    assert sid in identity.sign_in.revocations
 
 
 async def test_revoking_sessions_checks_ownership_and_is_audited() -> None:
     audit = RecordingAudit()
     built = _identity(IdentityStore(), audit)
-    identity, sessions = built.service, built.sessions
+    identity, sessions = built, built.sessions
     ada = await _signed_up(identity)
     eve = await _signed_up(identity, "eve@example.com")
-    ada_pair = await identity.login("ada@example.com", PASSWORD)
-    ada_sid = identity.tokens.verify(ada_pair.access_token).session_id
+    ada_pair = await identity.sign_in.login("ada@example.com", PASSWORD)
+    ada_sid = identity.sign_in.tokens.verify(ada_pair.access_token).session_id
     with pytest.raises(SessionNotFoundError) as caught:
         await sessions.revoke(eve, ada_sid)
     assert isinstance(caught.value, NotFoundError)
-    assert ada_sid not in identity.revocations
+    assert ada_sid not in identity.sign_in.revocations
     await sessions.revoke(ada, ada_sid)
-    assert ada_sid in identity.revocations
+    assert ada_sid in identity.sign_in.revocations
     assert audit.last("auth.session_revoked")["target_id"] == str(ada_sid)
 
-    await identity.login("ada@example.com", PASSWORD)
-    await identity.login("ada@example.com", PASSWORD)
+    await identity.sign_in.login("ada@example.com", PASSWORD)
+    await identity.sign_in.login("ada@example.com", PASSWORD)
     assert await sessions.revoke_all(ada) == 2
     assert audit.last("auth.logout_all")["details"] == {"sessions": 2}
     assert await sessions.list_sessions(ada) == []

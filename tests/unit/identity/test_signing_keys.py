@@ -15,18 +15,16 @@ import jwt
 import pytest
 
 from agora.bootstrap.identity import build_identity
-from agora.identity.adapters.jwt_tokens import JwtAccessTokens
-from agora.identity.adapters.signing_keys import (
-    KeyCipher,
+from agora.identity.tokens.adapters.jwt_tokens import JwtAccessTokens
+from agora.identity.tokens.adapters.key_material import KeyCipher, thumbprint
+from agora.identity.tokens.adapters.key_ring import (
     KeyRing,
-    MemorySigningKeyStore,
     SigningKeyUnavailableError,
-    StoredKey,
     retention_for,
-    thumbprint,
 )
-from agora.identity.authenticators import TokenAuthenticator
-from agora.identity.ports import UnknownSigningKeyError
+from agora.identity.tokens.adapters.key_store import MemorySigningKeyStore
+from agora.identity.tokens.authenticator import TokenAuthenticator
+from agora.identity.tokens.ports import StoredKey, UnknownSigningKeyError
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, DependencyUnavailableError
 from tests.fakes import FakeMail, IdentityStore, identity_adapters, unit_settings

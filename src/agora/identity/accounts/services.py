@@ -1,0 +1,289 @@
+"""Account self-service by email: verify an address, reset a forgotten password, change it.
+
+Every link carries a one-time token: 256 random bits, stored only as its SHA-256, tied
+to one purpose, one user and the address it was mailed to, expiring, and used up by a
+conditional update (of two concurrent uses exactly one wins). Issuing a new token
+deletes the user's older ones of the same purpose.
+
+Mail is slow and can be down: sign-up and reset requests mail after the response (the
+edge schedules ``start_verification`` and ``request_password_reset``), and a failure is
+logged, never shown; an explicit resend reports it (503). Audit records are written
+after the unit of work commits, never inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from agora.identity.accounts.domain import (
+    EmailAlreadyVerifiedError,
+    EmailToken,
+    EmailTokenPurpose,
+    InvalidCurrentPasswordError,
+    InvalidEmailTokenError,
+    hash_email_token,
+    new_email_token,
+)
+from agora.identity.accounts.password_policy import PasswordPolicy
+from agora.identity.accounts.ports import AccountsUnitOfWorkFactory
+from agora.identity.audit import record_own_action
+from agora.identity.domain import User
+from agora.identity.ports import AccountMail, PasswordHasher
+from agora.identity.sessions.revocation import RevokedSessions
+from agora.platform.access import Principal
+from agora.platform.audit import AuditTrail, NullAuditTrail
+from agora.platform.clock import utcnow
+from agora.platform.errors import AuthenticationError, DependencyUnavailableError
+from agora.platform.ids import new_id
+from agora.platform.logging import get_logger
+
+log = get_logger("agora.identity.accounts")
+
+
+@dataclass
+class AccountService:
+    uow: AccountsUnitOfWorkFactory
+    hasher: PasswordHasher
+    policy: PasswordPolicy
+    mail: AccountMail
+    public_url: str
+    verification_ttl: timedelta = timedelta(hours=24)
+    reset_ttl: timedelta = timedelta(minutes=30)
+    audit: AuditTrail = field(default_factory=NullAuditTrail)
+    # Re-read after sessions are revoked, so their access tokens stop here at once.
+    revocations: RevokedSessions | None = None
+    clock: Callable[[], datetime] = utcnow
+
+    # -- email verification ----------------------------------------------------------
+
+    async def start_verification(self, user_id: UUID) -> None:
+        """After sign-up: mail a verification link; a mail failure is logged, not raised.
+
+        The account works without it, and the user can ask for another link.
+        """
+        try:
+            user = await self._user(user_id)
+            if user is not None and user.is_active and not user.email_verified:
+                await self._mail_verification(user)
+        except DependencyUnavailableError:
+            log.warning("verification_mail_failed", user_id=str(user_id))
+
+    async def resend_verification(self, principal: Principal) -> None:
+        """Mail a fresh verification link; earlier unused links stop working.
+
+        ``DependencyUnavailableError`` when mail is down (the caller may retry).
+        """
+        user = await self._user(principal.user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationError()
+        if user.email_verified:
+            raise EmailAlreadyVerifiedError()
+        await self._mail_verification(user)
+
+    async def verify_email(self, token: str) -> User:
+        """Use a verification token up and mark the address it was sent to verified."""
+        now = self.clock()
+        async with self.uow() as uow:
+            stored = await uow.email_tokens.get_by_hash(hash_email_token(token))
+            if (
+                stored is None
+                or stored.purpose is not EmailTokenPurpose.VERIFY_EMAIL
+                or not stored.is_usable(now)
+                or not await uow.email_tokens.mark_used(stored.id, now)
+                # The address must still be the user's: the link proves only that one.
+                or not await uow.users.mark_email_verified(stored.user_id, stored.email, now)
+            ):
+                raise InvalidEmailTokenError()
+            user = await uow.users.get(stored.user_id)
+            if user is None or not user.is_active:
+                raise InvalidEmailTokenError()
+            await uow.commit()
+        await record_own_action(self.audit, "auth.email_verified", user)
+        return user
+
+    async def email_verified(self, customer_id: UUID) -> bool:
+        """Whether the customer's current address is verified (for checkout's rule)."""
+        user = await self._user(customer_id)
+        return user is not None and user.email_verified
+
+    # -- password reset --------------------------------------------------------------
+
+    async def request_password_reset(self, email: str) -> None:
+        """Mail a reset link if ``email`` (already normalised) belongs to an active account.
+
+        Runs after the response has been sent, so neither its outcome nor its duration
+        can tell the caller whether the account exists; a mail failure is only logged.
+        """
+        async with self.uow(read_only=True) as uow:
+            user = await uow.users.get_by_email(email)
+        if user is None or not user.is_active:
+            await self.audit.record(
+                "auth.password_reset_requested",
+                outcome="failure",
+                details={"email": email, "reason": "no active account"},
+            )
+            return
+        link = await self._issue(user, EmailTokenPurpose.RESET_PASSWORD, self.reset_ttl)
+        await self.audit.record(
+            "auth.password_reset_requested", target_type="user", target_id=str(user.id)
+        )
+        try:
+            await self.mail.send(
+                user.email,
+                "Reset your Agora password",
+                f"Hello {user.name},\n\n"
+                "someone, hopefully you, asked to reset the password of your Agora "
+                "account. To choose a new password, open this link:\n\n"
+                f"{self._link('reset-password', link)}\n\n"
+                f"The link works once and expires in {_duration(self.reset_ttl)}. "
+                "Resetting the password signs you out on every device.\n\n"
+                "If you did not ask for this, ignore this email: your password stays "
+                "as it is.\n",
+            )
+        except DependencyUnavailableError:
+            log.warning("password_reset_mail_failed", user_id=str(user.id))
+
+    async def reset_password(self, token: str, new_password: str) -> User:
+        """Set a new password with a reset token; every session of the user ends.
+
+        A password the policy refuses is a 422 and leaves the token usable.
+        """
+        now = self.clock()
+        token_hash = hash_email_token(token)
+        async with self.uow(read_only=True) as uow:
+            stored = await uow.email_tokens.get_by_hash(token_hash)
+            user = None if stored is None else await uow.users.get(stored.user_id)
+        if (
+            stored is None
+            or user is None
+            or stored.purpose is not EmailTokenPurpose.RESET_PASSWORD
+            or not stored.is_usable(now)
+            or not user.is_active
+            or user.email != stored.email
+        ):
+            raise InvalidEmailTokenError()
+        self.policy.check(new_password, email=user.email, name=user.name)
+        password_hash = await self.hasher.hash(new_password)  # slow: outside the transaction
+        async with self.uow() as uow:
+            if not await uow.email_tokens.mark_used(stored.id, now):
+                raise InvalidEmailTokenError()  # used (or expired) meanwhile
+            await uow.users.set_password_hash(user.id, password_hash)
+            await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            # Following the link proved control of the mailbox, which is what verifying is.
+            await uow.users.mark_email_verified(user.id, stored.email, now)
+            await uow.commit()
+        await self._sessions_revoked()
+        await record_own_action(self.audit, "auth.password_reset", user)
+        return user
+
+    # -- password change -------------------------------------------------------------
+
+    async def change_password(
+        self, principal: Principal, current_password: str, new_password: str
+    ) -> User:
+        """Change the caller's password; every other session of theirs ends.
+
+        The caller's own session (the access token's ``sid``) stays signed in.
+        """
+        user = await self._user(principal.user_id)
+        if user is None or not user.is_active:
+            raise AuthenticationError()
+        if not await self.hasher.verify(user.password_hash, current_password):
+            await record_own_action(
+                self.audit,
+                "auth.password_changed",
+                user,
+                outcome="failure",
+                details={"reason": "wrong current password"},
+            )
+            raise InvalidCurrentPasswordError()
+        self.policy.check(new_password, email=user.email, name=user.name)
+        password_hash = await self.hasher.hash(new_password)
+        now = self.clock()
+        async with self.uow() as uow:
+            await uow.users.set_password_hash(user.id, password_hash)
+            if principal.session_id is None:
+                await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            else:
+                await uow.refresh_tokens.revoke_other_families(user.id, principal.session_id, now)
+            # A reset link mailed before the change must not undo it.
+            await uow.email_tokens.delete_for_user(user.id, EmailTokenPurpose.RESET_PASSWORD)
+            await uow.commit()
+        await self._sessions_revoked()
+        await record_own_action(self.audit, "auth.password_changed", user)
+        return user
+
+    async def notify_password_changed(self, user_id: UUID) -> None:
+        """Tell the owner their password changed (after a change or a reset), best effort."""
+        user = await self._user(user_id)
+        if user is None:
+            return
+        try:
+            await self.mail.send(
+                user.email,
+                "Your Agora password was changed",
+                f"Hello {user.name},\n\n"
+                "the password of your Agora account was just changed, and every other "
+                "device was signed out.\n\n"
+                "If this was you, there is nothing to do. If it was not, reset your "
+                "password right away and contact us.\n",
+            )
+        except DependencyUnavailableError:
+            log.warning("password_changed_mail_failed", user_id=str(user.id))
+
+    # -- internals -------------------------------------------------------------------
+
+    async def _user(self, user_id: UUID) -> User | None:
+        async with self.uow(read_only=True) as uow:
+            return await uow.users.get(user_id)
+
+    async def _mail_verification(self, user: User) -> None:
+        token = await self._issue(user, EmailTokenPurpose.VERIFY_EMAIL, self.verification_ttl)
+        await self.mail.send(
+            user.email,
+            "Confirm your email address",
+            f"Hello {user.name},\n\n"
+            "please confirm that this is your email address by opening this link:\n\n"
+            f"{self._link('verify-email', token)}\n\n"
+            f"The link works once and expires in {_duration(self.verification_ttl)}.\n\n"
+            "If you did not create an Agora account, ignore this email.\n",
+        )
+
+    async def _issue(self, user: User, purpose: EmailTokenPurpose, ttl: timedelta) -> str:
+        """Store a new token for ``user`` (dropping their older ones); return the token."""
+        token, token_hash = new_email_token()
+        now = self.clock()
+        async with self.uow() as uow:
+            await uow.email_tokens.delete_for_user(user.id, purpose)
+            await uow.email_tokens.add(
+                EmailToken(
+                    id=new_id(),
+                    user_id=user.id,
+                    purpose=purpose,
+                    email=user.email,
+                    token_hash=token_hash,
+                    created_at=now,
+                    expires_at=now + ttl,
+                )
+            )
+            await uow.commit()
+        return token
+
+    def _link(self, page: str, token: str) -> str:
+        # The token is URL-safe base64: it needs no escaping in a query string.
+        return f"{self.public_url.rstrip('/')}/{page}?token={token}"
+
+    async def _sessions_revoked(self) -> None:
+        if self.revocations is not None:
+            await self.revocations.poll()
+
+
+def _duration(ttl: timedelta) -> str:
+    minutes = int(ttl.total_seconds()) // 60
+    if minutes % 60:
+        return f"{minutes} minutes"
+    hours = minutes // 60
+    return "1 hour" if hours == 1 else f"{hours} hours"

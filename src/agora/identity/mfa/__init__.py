@@ -1,0 +1,1 @@
+"""Multi-factor authentication: TOTP authenticators, recovery codes and login challenges."""
