@@ -19,7 +19,6 @@ from agora.catalog.schemas import (
     ProductOut,
     ProductUpdate,
     StockAdjustment,
-    category_out,
     category_tree_out,
     product_out,
 )
@@ -206,7 +205,7 @@ async def list_categories(
 ) -> Response:
     if tree:
         return envelope.ok([category_tree_out(node) for node in await catalog.category_tree()])
-    return envelope.ok([category_out(c) for c in await catalog.list_categories()])
+    return envelope.ok([CategoryOut.of(c) for c in await catalog.list_categories()])
 
 
 @categories.get(
@@ -220,7 +219,7 @@ async def get_category(reference: Reference, catalog: Catalog) -> Response:
 
     Routes that take only an id (``/categories/{category_id}``) answer a malformed one with 422.
     """
-    return envelope.ok(category_out(await catalog.get_category(reference[:200])))
+    return envelope.ok(CategoryOut.of(await catalog.get_category(reference[:200])))
 
 
 @categories.post(
@@ -235,7 +234,7 @@ async def create_category(
 ) -> Response:
     draft = CategoryDraft(name=body.name, slug=body.slug, parent_id=body.parent_id)
     category = await catalog.create_category(principal, draft)
-    return envelope.ok(category_out(category), status_code=201)
+    return envelope.ok(CategoryOut.of(category), status_code=201)
 
 
 @categories.patch(
@@ -248,7 +247,7 @@ async def update_category(
     category_id: UUID, body: CategoryUpdate, catalog: Catalog, principal: CurrentPrincipal
 ) -> Response:
     category = await catalog.update_category(principal, category_id, body.version, body.changes())
-    return envelope.ok(category_out(category))
+    return envelope.ok(CategoryOut.of(category))
 
 
 @categories.delete(

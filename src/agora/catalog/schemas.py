@@ -13,12 +13,11 @@ from agora.catalog.domain import (
     NAME_MAX,
     SLUG_MAX,
     SLUG_PATTERN,
-    Category,
     CategoryNode,
     Product,
 )
 from agora.http.bounds import Int32, Version
-from agora.http.schemas import MoneyIn, MoneyOut, RequestModel
+from agora.http.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 Slug = Annotated[str, Field(min_length=1, max_length=SLUG_MAX, pattern=SLUG_PATTERN)]
@@ -118,7 +117,7 @@ class CategoryUpdate(RequestModel):
         return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(ResponseModel):
     id: UUID
     slug: str
     name: str
@@ -132,20 +131,8 @@ class CategoryTreeOut(CategoryOut):
     children: list[CategoryTreeOut]
 
 
-def category_out(category: Category) -> dict[str, Any]:
-    return {
-        "id": category.id,
-        "slug": category.slug,
-        "name": category.name,
-        "parent_id": category.parent_id,
-        "version": category.version,
-        "created_at": category.created_at,
-        "updated_at": category.updated_at,
-    }
-
-
 def category_tree_out(node: CategoryNode) -> dict[str, Any]:
     return {
-        **category_out(node.category),
+        **CategoryOut.of(node.category),
         "children": [category_tree_out(child) for child in node.children],
     }

@@ -21,6 +21,8 @@ from agora.platform.request_context import current_request_id
 
 API_VERSION = "v1"
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_SERIALIZE_UUID
+# For a body that carries a secret (tokens, keys, one-time codes): no cache may keep it.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _default(value: Any) -> Any:

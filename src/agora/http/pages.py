@@ -11,6 +11,8 @@ from html import escape as _escape
 
 from starlette.responses import HTMLResponse
 
+from agora.http.envelope import NO_STORE
+
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#1b1b1b}"
@@ -46,5 +48,5 @@ def page(title: str, body_html: str, *, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(
         markup,
         status_code=status_code,
-        headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+        headers={**NO_STORE, "Content-Security-Policy": CSP},
     )

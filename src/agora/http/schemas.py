@@ -51,6 +51,15 @@ class RequestModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ResponseModel(BaseModel):
+    """A response shape whose every field is the same-named attribute of what it shows."""
+
+    @classmethod
+    def of(cls, source: object) -> dict[str, object]:
+        """The response body as a plain dict (serialised directly by the envelope)."""
+        return {name: getattr(source, name) for name in cls.model_fields}
+
+
 class MoneyIn(RequestModel):
     amount: int = Field(ge=0, le=MAX_AMOUNT, description="Integer minor units (cents).")
     currency: str = Field(pattern="^[A-Z]{3}$", examples=["EUR"])

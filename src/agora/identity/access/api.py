@@ -113,7 +113,7 @@ async def create_api_key(
         principal, name=body.name, scopes=body.scopes, expires_at=body.expires_at
     )
     return envelope.ok(
-        NewApiKeyOut.with_key(stored, key), status_code=201, headers={"Cache-Control": "no-store"}
+        NewApiKeyOut.with_key(stored, key), status_code=201, headers=envelope.NO_STORE
     )
 
 

@@ -8,13 +8,13 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, Field
 
 from agora.http.bounds import Version
-from agora.http.schemas import RequestModel
+from agora.http.schemas import RequestModel, ResponseModel
 from agora.identity.access.domain import ApiKey
-from agora.identity.domain import MAX_NAME_LENGTH, User
+from agora.identity.domain import MAX_NAME_LENGTH
 from agora.platform.access import Permission, Role
 
 
-class AdminUserOut(BaseModel):
+class AdminUserOut(ResponseModel):
     id: UUID
     email: str
     name: str
@@ -24,20 +24,6 @@ class AdminUserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
-
-    @classmethod
-    def of(cls, user: User) -> dict[str, object]:
-        return {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "role": user.role.value,
-            "is_active": user.is_active,
-            "email_verified": user.email_verified,
-            "created_at": user.created_at,
-            "updated_at": user.updated_at,
-            "version": user.version,
-        }
 
 
 class UserAccessUpdate(RequestModel):

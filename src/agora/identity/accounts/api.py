@@ -124,7 +124,7 @@ async def request_password_reset(
 ) -> Response:
     email = normalise_email(body.email)
     background.add_task(accounts.request_password_reset, email)
-    return envelope.ok(RESET_REQUESTED, status_code=202, headers={"Cache-Control": "no-store"})
+    return envelope.ok(RESET_REQUESTED, status_code=202, headers=envelope.NO_STORE)
 
 
 @router.post(

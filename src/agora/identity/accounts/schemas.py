@@ -8,8 +8,8 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from agora.http.bounds import Version
-from agora.http.schemas import RequestModel
-from agora.identity.domain import MAX_NAME_LENGTH, User
+from agora.http.schemas import RequestModel, ResponseModel
+from agora.identity.domain import MAX_NAME_LENGTH
 from agora.identity.sessions.schemas import EMAIL, PASSWORD
 
 _Name = Field(min_length=1, max_length=MAX_NAME_LENGTH * 2, examples=["Ada Lovelace"])
@@ -28,7 +28,7 @@ class ProfileUpdate(RequestModel):
     version: Version | None = None
 
 
-class UserOut(BaseModel):
+class UserOut(ResponseModel):
     id: UUID
     email: str
     name: str
@@ -37,20 +37,6 @@ class UserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
-
-    @classmethod
-    def of(cls, user: User) -> dict[str, object]:
-        """The response body as a plain dict (serialised directly by the envelope)."""
-        return {
-            "id": user.id,
-            "email": user.email,
-            "name": user.name,
-            "role": user.role.value,
-            "email_verified": user.email_verified,
-            "created_at": user.created_at,
-            "updated_at": user.updated_at,
-            "version": user.version,
-        }
 
 
 # -- email verification, password reset and change ---------------------------------------

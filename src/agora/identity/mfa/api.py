@@ -21,7 +21,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 account = account_security_router()
 Mfa = Annotated[MfaService, Depends(use(MfaService))]
 SignIn = Annotated[SignInService, Depends(use(SignInService))]
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 @account.get(
@@ -47,7 +46,7 @@ async def mfa_status(principal: CurrentPrincipal, mfa: Mfa) -> Response:
 )
 async def enroll_totp(principal: CurrentPrincipal, mfa: Mfa) -> Response:
     enrollment = await mfa.enroll(principal)
-    return envelope.ok(TotpEnrollmentOut.of(enrollment), headers=_NO_STORE)
+    return envelope.ok(TotpEnrollmentOut.of(enrollment), headers=envelope.NO_STORE)
 
 
 @account.post(
@@ -62,7 +61,7 @@ async def enroll_totp(principal: CurrentPrincipal, mfa: Mfa) -> Response:
 )
 async def confirm_totp(body: MfaCodeIn, principal: CurrentPrincipal, mfa: Mfa) -> Response:
     codes = await mfa.confirm(principal, body.code)
-    return envelope.ok({"recovery_codes": codes}, headers=_NO_STORE)
+    return envelope.ok({"recovery_codes": codes}, headers=envelope.NO_STORE)
 
 
 @account.post(
@@ -97,7 +96,7 @@ async def disable_totp(body: MfaCodeIn, principal: CurrentPrincipal, mfa: Mfa) -
 async def login_mfa(body: MfaLoginIn, sign_in: SignIn) -> Response:
     user_agent, ip = current_client()
     pair = await sign_in.complete_second_factor(body.mfa_token, body.code, user_agent, ip)
-    return envelope.ok(TokenPairOut.of(pair), headers=_NO_STORE)
+    return envelope.ok(TokenPairOut.of(pair), headers=envelope.NO_STORE)
 
 
 router.include_router(account)

@@ -27,7 +27,6 @@ router = APIRouter(prefix="/auth/oidc", tags=["auth"])
 Oidc = Annotated[OidcLoginService, Depends(use(OidcLoginService))]
 AppSettings = Annotated[Settings, Depends(use(Settings))]
 
-NO_STORE = {"Cache-Control": "no-store"}
 _LOCATION = {
     "Location": {"description": "Where the browser goes next.", "schema": {"type": "string"}}
 }
@@ -47,7 +46,9 @@ def _callback_url(request: Request, settings: Settings) -> str:
 
 
 def _redirect(location: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=302, headers={"Location": location, **NO_STORE, **(headers or {})})
+    return Response(
+        status_code=302, headers={"Location": location, **envelope.NO_STORE, **(headers or {})}
+    )
 
 
 def _back_to(return_to: str, fragment: dict[str, Any]) -> Response:
@@ -176,5 +177,5 @@ async def callback(
         return _back_to(login.return_to, {"error": exc.code, "error_description": exc.message})
     body = OidcLoginOut.of(result)
     if login.return_to is None:
-        return envelope.ok(body, headers=NO_STORE)
+        return envelope.ok(body, headers=envelope.NO_STORE)
     return _back_to(login.return_to, {k: str(v) for k, v in body.items()})

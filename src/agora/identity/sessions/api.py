@@ -37,7 +37,6 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 account = account_security_router()
 SignIn = Annotated[SignInService, Depends(use(SignInService))]
 Sessions = Annotated[SessionService, Depends(use(SessionService))]
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 # -- signing in with bearer tokens ---------------------------------------------------
@@ -65,7 +64,7 @@ async def login(body: LoginIn, sign_in: SignIn) -> Response:
         if isinstance(result, SecondFactorRequired)
         else TokenPairOut.of(result)
     )
-    return envelope.ok(data, headers=_NO_STORE)
+    return envelope.ok(data, headers=envelope.NO_STORE)
 
 
 @sign_in_router.post(
@@ -78,7 +77,7 @@ async def login(body: LoginIn, sign_in: SignIn) -> Response:
 async def refresh(body: RefreshIn, sign_in: SignIn) -> Response:
     user_agent, ip = current_client()
     pair = await sign_in.refresh(body.refresh_token, user_agent, ip)
-    return envelope.ok(TokenPairOut.of(pair), headers=_NO_STORE)
+    return envelope.ok(TokenPairOut.of(pair), headers=envelope.NO_STORE)
 
 
 @sign_in_router.post(
@@ -125,7 +124,7 @@ async def list_sessions(principal: CurrentPrincipal, sessions: Sessions) -> Resp
     found = await sessions.list_sessions(principal)
     return envelope.ok(
         [SessionOut.of(s, principal.session_id) for s in found],
-        headers=_NO_STORE,
+        headers=envelope.NO_STORE,
     )
 
 
@@ -185,7 +184,7 @@ async def cookie_login(body: LoginIn, sign_in: SignIn, sessions: Sessions) -> Re
     user_agent, ip = current_client()
     outcome = await sign_in.login(body.email, body.password, user_agent, ip)
     if isinstance(outcome, SecondFactorRequired):
-        return envelope.ok(SecondFactorRequiredOut.of(outcome), headers=_NO_STORE)
+        return envelope.ok(SecondFactorRequiredOut.of(outcome), headers=envelope.NO_STORE)
     return await _cookie_session(sessions, outcome.refresh_token, user_agent, ip)
 
 
@@ -207,7 +206,7 @@ async def _cookie_session(
     sessions: SessionService, refresh_token: str, user_agent: str | None, ip: str | None
 ) -> Response:
     session = await sessions.open_cookie_session(refresh_token, user_agent, ip)
-    response = envelope.ok(CookieSessionOut.of(session), headers=_NO_STORE)
+    response = envelope.ok(CookieSessionOut.of(session), headers=envelope.NO_STORE)
     _set_session_cookies(response, session.token, session.csrf_token, session.expires_at)
     return response
 

@@ -8,13 +8,11 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from agora.http.schemas import RequestModel
+from agora.http.schemas import RequestModel, ResponseModel
 from agora.identity.domain import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
 from agora.identity.sessions.domain import (
-    CookieSession,
     RefreshToken,
     SecondFactorRequired,
-    TokenPair,
 )
 
 # Bodies are bounded here; the services apply the real rules (email syntax, policy)
@@ -50,20 +48,11 @@ class MfaLoginIn(RequestModel):
     code: str = MFA_CODE
 
 
-class TokenPairOut(BaseModel):
+class TokenPairOut(ResponseModel):
     access_token: str
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.")
-
-    @classmethod
-    def of(cls, pair: TokenPair) -> dict[str, object]:
-        return {
-            "access_token": pair.access_token,
-            "refresh_token": pair.refresh_token,
-            "token_type": pair.token_type,
-            "expires_in": pair.expires_in,
-        }
 
 
 class SecondFactorRequiredOut(BaseModel):
@@ -112,18 +101,10 @@ class SessionOut(BaseModel):
         }
 
 
-class CookieSessionOut(BaseModel):
+class CookieSessionOut(ResponseModel):
     session_id: UUID
     csrf_token: str = Field(
         description="Send it as `X-CSRF-Token` with every POST, PUT, PATCH and DELETE; "
         "it is also in the `__Host-agora_csrf` cookie for the page's scripts."
     )
     expires_at: datetime = Field(description="The session's absolute end.")
-
-    @classmethod
-    def of(cls, session: CookieSession) -> dict[str, object]:
-        return {
-            "session_id": session.session_id,
-            "csrf_token": session.csrf_token,
-            "expires_at": session.expires_at,
-        }
