@@ -3,15 +3,13 @@ changing the password. Parse, call a service, render; no SQL, no policy."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 from starlette.responses import Response
 
 from agora.http import envelope
-from agora.http.dependencies import CurrentPrincipal, account_security_router, use
+from agora.http.dependencies import CurrentPrincipal, account_security_router
 from agora.http.schemas import Envelope, error_responses
-from agora.identity.accounts.registration import RegistrationService
+from agora.identity.accounts.dependencies import Accounts, Registration
 from agora.identity.accounts.schemas import (
     AcceptedOut,
     EmailTokenIn,
@@ -22,7 +20,6 @@ from agora.identity.accounts.schemas import (
     RegisterIn,
     UserOut,
 )
-from agora.identity.accounts.services import AccountService
 from agora.identity.domain import normalise_email
 
 # Sign-up; the app lists it first, then signing in, then the rest of the account.
@@ -30,8 +27,6 @@ sign_up_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
 # What changes how the account signs in needs a signed-in session (never an API key).
 account = account_security_router()
-Registration = Annotated[RegistrationService, Depends(use(RegistrationService))]
-Accounts = Annotated[AccountService, Depends(use(AccountService))]
 
 
 @sign_up_router.post(

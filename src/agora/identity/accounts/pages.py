@@ -13,19 +13,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query
+from fastapi import APIRouter, BackgroundTasks, Form, Query
 from starlette.responses import Response
 
-from agora.http.dependencies import use
 from agora.http.pages import escape, page
+from agora.identity.accounts.dependencies import Accounts
 from agora.identity.accounts.domain import InvalidEmailTokenError
 from agora.identity.accounts.password_policy import MIN_LENGTH
-from agora.identity.accounts.services import AccountService
 from agora.identity.domain import MAX_PASSWORD_LENGTH
 from agora.platform.errors import ValidationError
 
 router = APIRouter(include_in_schema=False)
-Accounts = Annotated[AccountService, Depends(use(AccountService))]
 MAX_TOKEN = 200
 Token = Annotated[str, Query(max_length=MAX_TOKEN)]
 FormToken = Annotated[str, Form(max_length=MAX_TOKEN)]

@@ -12,15 +12,14 @@ from agora.http.dependencies import CurrentPrincipal, account_security_router, u
 from agora.http.schemas import Envelope, error_responses
 from agora.identity.mfa.schemas import MfaCodeIn, MfaStatusOut, RecoveryCodesOut, TotpEnrollmentOut
 from agora.identity.mfa.services import MfaService
+from agora.identity.sessions.dependencies import SignIn
 from agora.identity.sessions.schemas import MfaLoginIn, TokenPairOut
-from agora.identity.sessions.sign_in import SignInService
 from agora.platform.request_context import current_client
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 # Enrolling, confirming and disabling need a signed-in session (never an API key).
 account = account_security_router()
 Mfa = Annotated[MfaService, Depends(use(MfaService))]
-SignIn = Annotated[SignInService, Depends(use(SignInService))]
 
 
 @account.get(

@@ -4,15 +4,15 @@ the sessions a user can see and end."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from agora.http import envelope
-from agora.http.dependencies import CurrentPrincipal, account_security_router, use
+from agora.http.dependencies import CurrentPrincipal, account_security_router
 from agora.http.schemas import Envelope, error_responses
+from agora.identity.sessions.dependencies import Sessions, SignIn
 from agora.identity.sessions.domain import SecondFactorRequired
 from agora.identity.sessions.schemas import (
     CookieSessionOut,
@@ -24,7 +24,6 @@ from agora.identity.sessions.schemas import (
     TokenPairOut,
 )
 from agora.identity.sessions.services import SessionService
-from agora.identity.sessions.sign_in import SignInService
 from agora.platform.clock import utcnow
 from agora.platform.cookie_sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from agora.platform.request_context import current_client
@@ -35,8 +34,6 @@ sign_in_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
 # Listing and ending sessions need a signed-in session (never an API key).
 account = account_security_router()
-SignIn = Annotated[SignInService, Depends(use(SignInService))]
-Sessions = Annotated[SessionService, Depends(use(SessionService))]
 
 
 # -- signing in with bearer tokens ---------------------------------------------------
