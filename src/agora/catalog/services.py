@@ -206,13 +206,7 @@ class CatalogService:
             )
             uow.record(product_event("ProductDeleted", saved))
             await uow.commit()
-        await self._audit.record(
-            "catalog.product_deleted",
-            actor_id=principal.user_id,
-            target_type="product",
-            target_id=str(saved.id),
-            details={"sku": saved.sku, "name": saved.name},
-        )
+        await self._audit_deleted(principal, "product", saved.id, sku=saved.sku, name=saved.name)
 
     async def adjust_stock(
         self, principal: Principal, product_id: UUID, delta: int, reason: str
@@ -342,12 +336,18 @@ class CatalogService:
             )
             uow.record(category_event("CategoryDeleted", saved))
             await uow.commit()
+        await self._audit_deleted(principal, "category", saved.id, slug=saved.slug, name=saved.name)
+
+    async def _audit_deleted(
+        self, principal: Principal, kind: str, target_id: UUID, **details: str
+    ) -> None:
+        """The audit record of a staff deletion: ``catalog.<kind>_deleted``."""
         await self._audit.record(
-            "catalog.category_deleted",
+            f"catalog.{kind}_deleted",
             actor_id=principal.user_id,
-            target_type="category",
-            target_id=str(saved.id),
-            details={"slug": saved.slug, "name": saved.name},
+            target_type=kind,
+            target_id=str(target_id),
+            details=details,
         )
 
     # -- shared lookups -------------------------------------------------------------
