@@ -11,28 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.audit.adapters.tables import audit_chain_head, audit_records
 from agora.audit.domain import GENESIS_HASH, AuditQuery, AuditRecord, ChainHead
-from agora.platform.db.schema import optional_uuid, plain_uuid
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.transaction import SqlUnitOfWork
 
 HEAD_ID = 1
 
 
 def _record(row: Any) -> AuditRecord:
-    return AuditRecord(
-        id=plain_uuid(row.id),
-        seq=int(row.seq),
-        occurred_at=row.occurred_at,
-        actor_id=optional_uuid(row.actor_id),
-        action=row.action,
-        target_type=row.target_type,
-        target_id=row.target_id,
-        outcome=row.outcome,
-        ip=row.ip,
-        request_id=row.request_id,
-        details=row.details if row.details is not None else {},
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    return record_of(AuditRecord, row, details=row.details if row.details is not None else {})
 
 
 class SqlAuditLog:
@@ -43,21 +29,7 @@ class SqlAuditLog:
 
     async def add(self, record: AuditRecord) -> None:
         await self._conn.execute(
-            insert(audit_records).values(
-                id=record.id,
-                seq=record.seq,
-                occurred_at=record.occurred_at,
-                actor_id=record.actor_id,
-                action=record.action,
-                target_type=record.target_type,
-                target_id=record.target_id,
-                outcome=record.outcome,
-                ip=record.ip,
-                request_id=record.request_id,
-                details=dict(record.details),
-                prev_hash=record.prev_hash,
-                hash=record.hash,
-            )
+            insert(audit_records).values(values_of(record, details=dict(record.details)))
         )
 
     async def search(

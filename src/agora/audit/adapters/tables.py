@@ -20,12 +20,13 @@ from sqlalchemy import (
     Uuid,
 )
 
+from agora.platform.db.columns import uuid_primary_key
 from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 audit_records = Table(
     "audit_records",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("seq", BigInteger, nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
     # No foreign key: the trail outlives the accounts it mentions, and belongs to no context.

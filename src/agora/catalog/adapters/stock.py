@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from agora.catalog.adapters.tables import products
 from agora.catalog.domain import StockReservation
 from agora.platform.clock import utcnow
-from agora.platform.db.schema import plain_uuid
+from agora.platform.db.rows import record_of
 from agora.platform.errors import NotFoundError, OutOfStockError, ValidationError
 from agora.platform.money import Money
 
@@ -54,12 +54,7 @@ class SqlStockLedger:
         )
         row = (await self._conn.execute(statement)).first()
         if row is not None:
-            return StockReservation(
-                id=plain_uuid(row.id),
-                sku=row.sku,
-                name=row.name,
-                price=Money(row.price_amount, row.currency),
-            )
+            return record_of(StockReservation, row, price=Money(row.price_amount, row.currency))
         current = (
             await self._conn.execute(
                 select(c.stock).where(c.id == product_id, c.is_published, c.deleted_at.is_(None))

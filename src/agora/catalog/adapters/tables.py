@@ -24,18 +24,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import CHAR
 
+from agora.platform.db.columns import uuid_primary_key, versioned_timestamps
 from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 categories = Table(
     "categories",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("slug", String(120), nullable=False),
     Column("name", String(200), nullable=False),
     Column("parent_id", Uuid, ForeignKey("categories.id"), nullable=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-    Column("version", Integer, nullable=False, server_default="1"),
+    *versioned_timestamps(version_default="1"),
     Column("deleted_at", Timestamp, nullable=True),
     UniqueConstraint("slug"),
     Index("ix_categories_parent_id", "parent_id"),
@@ -44,7 +43,7 @@ categories = Table(
 products = Table(
     "products",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("sku", String(64), nullable=False),
     Column("slug", String(120), nullable=False),
     Column("name", String(200), nullable=False),
@@ -55,9 +54,7 @@ products = Table(
     Column("category_id", Uuid, ForeignKey("categories.id"), nullable=True),
     Column("is_published", Boolean, nullable=False, server_default=false()),
     Column("attributes", JsonDocument, nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-    Column("version", Integer, nullable=False, server_default="1"),
+    *versioned_timestamps(version_default="1"),
     Column("deleted_at", Timestamp, nullable=True),
     UniqueConstraint("sku"),
     UniqueConstraint("slug"),

@@ -7,19 +7,18 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Index,
-    Integer,
     String,
     Table,
     UniqueConstraint,
-    Uuid,
 )
 
+from agora.platform.db.columns import uuid_primary_key, versioned_timestamps
 from agora.platform.db.schema import Timestamp, metadata
 
 users = Table(
     "users",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     # Stored normalised (trimmed, lower-cased), so a plain unique constraint is enough.
     Column("email", String(254), nullable=False),
     Column("name", String(100), nullable=False),
@@ -27,9 +26,7 @@ users = Table(
     Column("role", String(16), nullable=False),
     Column("is_active", Boolean, nullable=False),
     Column("email_verified_at", Timestamp, nullable=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-    Column("version", Integer, nullable=False),
+    *versioned_timestamps(),
     UniqueConstraint("email"),
     CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
 )

@@ -9,11 +9,11 @@ from sqlalchemy import func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.tables import users
 from agora.identity.domain import User
 from agora.identity.ports import UserFilter
 from agora.platform.access import Role
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.schema import Timestamp, plain_uuid
 from agora.platform.errors import AlreadyExistsError, StaleVersionError
 

@@ -21,6 +21,7 @@ from agora.ordering.adapters.tables import cart_items, order_items, order_status
 from agora.ordering.domain import Cart, Order, OrderLine, OrderStatus, StatusChange
 from agora.ordering.ports import OrderFilter, StockLedger
 from agora.platform.clock import utcnow
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.schema import plain_uuid
 from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import AlreadyExistsError
@@ -32,15 +33,13 @@ LINE_KEY = [cart_items.c.customer_id, cart_items.c.product_id]  # a cart line's 
 
 
 def _history_row(change: StatusChange) -> dict[str, Any]:
-    return {
-        "id": new_id(),
-        "order_id": change.order_id,
-        "from_status": change.from_status.value if change.from_status else None,
-        "to_status": change.to_status.value,
-        "actor_id": change.actor_id,
-        "at": change.at,
-        "reason": change.reason,
-    }
+    return values_of(change, id=new_id())
+
+
+def _order_values(order: Order) -> dict[str, Any]:
+    values = values_of(order, total_amount=order.total.amount, currency=order.total.currency)
+    del values["items"], values["total"]
+    return values
 
 
 class SqlOrderRepository:
@@ -49,21 +48,7 @@ class SqlOrderRepository:
 
     async def add(self, order: Order) -> None:
         try:
-            await self._conn.execute(
-                insert(orders).values(
-                    id=order.id,
-                    number=order.number,
-                    customer_id=order.customer_id,
-                    status=order.status.value,
-                    total_amount=order.total.amount,
-                    currency=order.total.currency,
-                    payment_status=order.payment_status,
-                    payment_reference=order.payment_reference,
-                    created_at=order.created_at,
-                    updated_at=order.updated_at,
-                    version=order.version,
-                )
-            )
+            await self._conn.execute(insert(orders).values(_order_values(order)))
         except IntegrityError:  # a 40-bit order number collided: vanishingly rare, retryable
             raise AlreadyExistsError("Order number collision; retry.") from None
         await self._conn.execute(
@@ -139,28 +124,15 @@ class SqlOrderRepository:
             .order_by(order_items.c.order_id, order_items.c.position)
         )
         for item in result.mappings():
-            lines[plain_uuid(item["order_id"])].append(
-                OrderLine(
-                    product_id=plain_uuid(item["product_id"]),
-                    sku=item["sku"],
-                    name=item["name"],
-                    unit_price=Money(item["unit_price"], currency[plain_uuid(item["order_id"])]),
-                    quantity=item["quantity"],
-                )
-            )
+            order_id = plain_uuid(item["order_id"])
+            unit_price = Money(item["unit_price"], currency[order_id])
+            lines[order_id].append(record_of(OrderLine, item, unit_price=unit_price))
         return [
-            Order(
-                id=plain_uuid(row["id"]),
-                number=row["number"],
-                customer_id=plain_uuid(row["customer_id"]),
-                status=OrderStatus(row["status"]),
+            record_of(
+                Order,
+                row,
                 items=tuple(lines[plain_uuid(row["id"])]),
                 total=Money(row["total_amount"], row["currency"]),
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-                version=row["version"],
-                payment_status=row["payment_status"],
-                payment_reference=row["payment_reference"],
             )
             for row in rows
         ]
@@ -195,13 +167,10 @@ class SqlOrderRepository:
             select(table).where(table.c.order_id == order_id).order_by(table.c.at, table.c.id)
         )
         return [
-            StatusChange(
-                order_id=plain_uuid(row["order_id"]),
+            record_of(
+                StatusChange,
+                row,
                 from_status=OrderStatus(row["from_status"]) if row["from_status"] else None,
-                to_status=OrderStatus(row["to_status"]),
-                actor_id=None if row["actor_id"] is None else plain_uuid(row["actor_id"]),
-                at=row["at"],
-                reason=row["reason"],
             )
             for row in result.mappings()
         ]

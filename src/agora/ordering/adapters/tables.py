@@ -13,22 +13,20 @@ from sqlalchemy import (
     Uuid,
 )
 
+from agora.platform.db.columns import money, uuid_primary_key, versioned_timestamps
 from agora.platform.db.schema import Timestamp, metadata
 
 orders = Table(
     "orders",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("number", String(20), nullable=False, unique=True),
     Column("customer_id", Uuid, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("total_amount", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    *money("total_amount"),
     Column("payment_status", String(20), nullable=True),
     Column("payment_reference", String(100), nullable=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-    Column("version", Integer, nullable=False),
+    *versioned_timestamps(),
     Index("ix_orders_customer_id_created_at", "customer_id", "created_at"),
     Index("ix_orders_status_created_at", "status", "created_at"),
     Index("ix_orders_created_at", "created_at"),
@@ -50,7 +48,7 @@ order_items = Table(
 order_status_history = Table(
     "order_status_history",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("order_id", Uuid, ForeignKey("orders.id"), nullable=False),
     Column("from_status", String(20), nullable=True),
     Column("to_status", String(20), nullable=False),

@@ -11,47 +11,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agora.payments.adapters.tables import payment_webhook_events, payments
-from agora.payments.domain import ACTIVE_STATUSES, Payment, PaymentStatus
+from agora.payments.domain import ACTIVE_STATUSES, Payment
 from agora.platform.clock import utcnow
-from agora.platform.db.schema import plain_uuid
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.errors import ConflictError
 from agora.platform.money import Money
 
 
 def _values(payment: Payment) -> dict[str, Any]:
-    return {
-        "id": payment.id,
-        "order_id": payment.order_id,
-        "customer_id": payment.customer_id,
-        "provider": payment.provider,
-        "provider_reference": payment.provider_reference,
-        "amount": payment.amount.amount,
-        "currency": payment.amount.currency,
-        "status": payment.status.value,
-        "failure_reason": payment.failure_reason,
-        "refunded_amount": payment.refunded_amount.amount,
-        "created_at": payment.created_at,
-        "updated_at": payment.updated_at,
-        "version": payment.version,
-        "active_order_id": payment.order_id if payment.status in ACTIVE_STATUSES else None,
-    }
+    return values_of(
+        payment,
+        amount=payment.amount.amount,
+        currency=payment.amount.currency,
+        refunded_amount=payment.refunded_amount.amount,
+        active_order_id=payment.order_id if payment.status in ACTIVE_STATUSES else None,
+    )
 
 
 def _payment(row: RowMapping) -> Payment:
-    return Payment(
-        id=plain_uuid(row["id"]),
-        order_id=plain_uuid(row["order_id"]),
-        customer_id=plain_uuid(row["customer_id"]),
-        provider=row["provider"],
-        provider_reference=row["provider_reference"],
+    return record_of(
+        Payment,
+        row,
         amount=Money(row["amount"], row["currency"]),
-        status=PaymentStatus(row["status"]),
-        failure_reason=row["failure_reason"],
         refunded_amount=Money(row["refunded_amount"], row["currency"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        version=row["version"],
     )
 
 

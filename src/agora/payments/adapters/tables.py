@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Uuid
+from sqlalchemy import BigInteger, Column, Index, String, Table, Uuid
 
+from agora.platform.db.columns import money, uuid_primary_key, versioned_timestamps
 from agora.platform.db.schema import Timestamp, metadata
 
 payments = Table(
     "payments",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("order_id", Uuid, nullable=False),
     Column("customer_id", Uuid, nullable=False),
     Column("provider", String(40), nullable=False),
     Column("provider_reference", String(100), nullable=True),
-    Column("amount", BigInteger, nullable=False),
-    Column("currency", String(3), nullable=False),
+    *money("amount"),
     Column("status", String(20), nullable=False),
     Column("failure_reason", String(60), nullable=True),
     Column("refunded_amount", BigInteger, nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-    Column("version", Integer, nullable=False),
+    *versioned_timestamps(),
     # order_id while the payment holds money (pending, authorized, captured), else NULL:
     # the unique index makes a second live payment, hence a second capture, impossible.
     Column("active_order_id", Uuid, nullable=True),

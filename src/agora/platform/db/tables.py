@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Uuid
 
+from agora.platform.db.columns import created_at, uuid_primary_key
 from agora.platform.db.schema import JsonDocument, Timestamp, metadata
 
 outbox_events = Table(
     "outbox_events",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     Column("name", String(120), nullable=False),
     Column("aggregate_id", Uuid, nullable=False),
     Column("payload", JsonDocument, nullable=False),
@@ -27,6 +28,6 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("completed_at", Timestamp, nullable=True),
 )

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.access.adapters.tables import api_keys
 from agora.identity.access.domain import ApiKey
-from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.tables import users
 from agora.identity.domain import User
 from agora.platform.access import Permission
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.errors import AlreadyExistsError
 
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, Uuid
+from sqlalchemy import Column, Index, String, Table, UniqueConstraint
 
+from agora.platform.db.columns import created_at, owning_user, uuid_primary_key
 from agora.platform.db.schema import Timestamp, metadata
 
 api_keys = Table(
     "api_keys",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     Column("name", String(100), nullable=False),
     # The public handle of the key (shown in listings); the key itself is never stored.
     Column("prefix", String(16), nullable=False),
     Column("key_hash", String(64), nullable=False),
     # Permission values separated by spaces, as OAuth writes scopes.
     Column("scopes", String(255), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("expires_at", Timestamp, nullable=True),
     Column("last_used_at", Timestamp, nullable=True),
     Column("revoked_at", Timestamp, nullable=True),

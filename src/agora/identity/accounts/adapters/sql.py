@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.accounts.adapters.tables import email_tokens
 from agora.identity.accounts.domain import EmailToken, EmailTokenPurpose
-from agora.identity.adapters.rows import record_of, values_of
+from agora.platform.db.rows import record_of, values_of
 
 
 class SqlEmailTokenRepository:

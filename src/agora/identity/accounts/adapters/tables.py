@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     String,
     Table,
     UniqueConstraint,
-    Uuid,
 )
 
+from agora.platform.db.columns import created_at, owning_user, uuid_primary_key
 from agora.platform.db.schema import Timestamp, metadata
 
 # One-time tokens mailed to users (email verification, password reset). At most a few
@@ -20,14 +19,14 @@ from agora.platform.db.schema import Timestamp, metadata
 email_tokens = Table(
     "email_tokens",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     Column("purpose", String(32), nullable=False),
     # The address the link was sent to: verifying proves control of this address only.
     Column("email", String(254), nullable=False),
     # SHA-256 hex of the token; the token itself is never stored.
     Column("token_hash", String(64), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("expires_at", Timestamp, nullable=False),
     Column("used_at", Timestamp, nullable=True),
     UniqueConstraint("token_hash"),

@@ -11,7 +11,6 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.secret_box import SecretBox, SecretBoxError
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.mfa.adapters.tables import mfa_challenges, mfa_recovery_codes, totp_credentials
@@ -21,6 +20,7 @@ from agora.identity.mfa.domain import (
     RecoveryCode,
     TotpCredential,
 )
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.schema import plain_uuid
 from agora.platform.errors import ConflictError
 from agora.platform.logging import get_logger

@@ -5,21 +5,20 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    ForeignKey,
     Index,
     Integer,
     String,
     Table,
     UniqueConstraint,
-    Uuid,
 )
 
+from agora.platform.db.columns import created_at, owning_user, timestamps, uuid_primary_key
 from agora.platform.db.schema import Timestamp, metadata
 
 totp_credentials = Table(
     "totp_credentials",
     metadata,
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    owning_user(primary_key=True),
     # AES-GCM sealed with a key derived from AGORA_SECRET_KEY; never stored in clear.
     Column("secret_ciphertext", String(255), nullable=False),
     Column("confirmed_at", Timestamp, nullable=True),
@@ -27,19 +26,18 @@ totp_credentials = Table(
     Column("last_used_step", BigInteger, nullable=True),
     Column("failed_attempts", Integer, nullable=False),
     Column("last_failed_at", Timestamp, nullable=True),
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
+    *timestamps(),
 )
 
 mfa_recovery_codes = Table(
     "mfa_recovery_codes",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     # SHA-256 hex of the salt and the normalised code; the code is shown once, never stored.
     Column("salt", String(32), nullable=False),
     Column("code_hash", String(64), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("used_at", Timestamp, nullable=True),
     Index("ix_mfa_recovery_codes_user_id", "user_id"),
 )
@@ -47,10 +45,10 @@ mfa_recovery_codes = Table(
 mfa_challenges = Table(
     "mfa_challenges",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     Column("token_hash", String(64), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("expires_at", Timestamp, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("used_at", Timestamp, nullable=True),

@@ -9,10 +9,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.adapters.sql import SqlIdentityUnitOfWork
 from agora.identity.oidc.adapters.tables import oidc_identities, oidc_login_states
 from agora.identity.oidc.domain import LoginState, OidcLink
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.errors import AlreadyExistsError
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, UniqueConstraint, Uuid
+from sqlalchemy import Column, Index, String, Table, UniqueConstraint
 
+from agora.platform.db.columns import created_at, owning_user, uuid_primary_key
 from agora.platform.db.schema import Timestamp, metadata
 
 oidc_identities = Table(
     "oidc_identities",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     Column("issuer", String(255), nullable=False),
     # The provider's stable id for the person; the email may change, this does not.
     Column("subject", String(255), nullable=False),
     # The address the provider gave when the link was made, for support and audits.
     Column("email", String(254), nullable=True),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     UniqueConstraint("issuer", "subject"),
     Index("ix_oidc_identities_user_id", "user_id"),
 )
@@ -24,7 +25,7 @@ oidc_identities = Table(
 oidc_login_states = Table(
     "oidc_login_states",
     metadata,
-    Column("id", Uuid, primary_key=True),
+    uuid_primary_key(),
     # SHA-256 hex of the state and of the browser-binding cookie, never the values.
     Column("state_hash", String(64), nullable=False),
     Column("browser_hash", String(64), nullable=False),
@@ -32,7 +33,7 @@ oidc_login_states = Table(
     Column("code_verifier", String(128), nullable=False),
     Column("redirect_uri", String(2048), nullable=False),
     Column("return_to", String(2048), nullable=True),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("expires_at", Timestamp, nullable=False),
     Column("used_at", Timestamp, nullable=True),
     UniqueConstraint("state_hash"),

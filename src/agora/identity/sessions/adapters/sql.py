@@ -9,9 +9,9 @@ from uuid import UUID
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.identity.adapters.rows import record_of, values_of
 from agora.identity.sessions.adapters.tables import refresh_tokens
 from agora.identity.sessions.domain import RefreshToken
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.schema import plain_uuid
 
 

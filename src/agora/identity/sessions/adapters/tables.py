@@ -6,7 +6,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    ForeignKey,
     Index,
     String,
     Table,
@@ -15,17 +14,18 @@ from sqlalchemy import (
     false,
 )
 
+from agora.platform.db.columns import created_at, owning_user, uuid_primary_key
 from agora.platform.db.schema import Timestamp, metadata
 
 refresh_tokens = Table(
     "refresh_tokens",
     metadata,
-    Column("id", Uuid, primary_key=True),
-    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    uuid_primary_key(),
+    owning_user(),
     Column("family_id", Uuid, nullable=False),
     # SHA-256 hex of the opaque token; the token itself is never stored.
     Column("token_hash", String(64), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("expires_at", Timestamp, nullable=False),
     Column("used_at", Timestamp, nullable=True),
     Column("revoked_at", Timestamp, nullable=True),

@@ -14,32 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.tokens.adapters.tables import signing_keys
 from agora.identity.tokens.ports import StoredKey
+from agora.platform.db.rows import record_of, values_of
 from agora.platform.errors import AlreadyExistsError
 from agora.platform.events import DomainEvent
 
 
 def _stored(row: Any) -> StoredKey:
-    return StoredKey(
-        kid=row.kid,
-        algorithm=row.algorithm,
-        public_key_pem=row.public_key,
-        private_key_encrypted=row.private_key_encrypted,
-        active=bool(row.active),
-        created_at=row.created_at,
-        retired_at=row.retired_at,
-    )
+    return record_of(StoredKey, row, public_key_pem=row.public_key, active=bool(row.active))
 
 
 def _values(key: StoredKey) -> dict[str, Any]:
-    return {
-        "kid": key.kid,
-        "algorithm": key.algorithm,
-        "public_key": key.public_key_pem,
-        "private_key_encrypted": key.private_key_encrypted,
-        "active": True if key.active else None,
-        "created_at": key.created_at,
-        "retired_at": key.retired_at,
-    }
+    values = values_of(key, public_key=key.public_key_pem, active=True if key.active else None)
+    del values["public_key_pem"]
+    return values
 
 
 class SqlSigningKeyStore:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, CheckConstraint, Column, String, Table, Text, UniqueConstraint
 
+from agora.platform.db.columns import created_at
 from agora.platform.db.schema import Timestamp, metadata
 
 signing_keys = Table(
@@ -18,7 +19,7 @@ signing_keys = Table(
     # TRUE for the one key that signs, NULL otherwise: the unique constraint admits any
     # number of NULLs and a single TRUE, so two processes can never both activate one.
     Column("active", Boolean, nullable=True),
-    Column("created_at", Timestamp, nullable=False),
+    created_at(),
     Column("retired_at", Timestamp, nullable=True),
     UniqueConstraint("active"),
     CheckConstraint("active IS NULL OR retired_at IS NULL", name="active_not_retired"),

@@ -23,18 +23,19 @@ if TYPE_CHECKING:
 R = TypeVar("R", bound="DataclassInstance")
 
 
-def record_of(kind: type[R], row: Row[Any] | Mapping[str, Any], **given: Any) -> R:
+def record_of(kind: type[R], row: Row[Any] | Mapping[Any, Any], **given: Any) -> R:
     """A ``kind`` read from the columns named like its fields; ``given`` fields as they are."""
     columns = row._mapping if isinstance(row, Row) else row
-    values = dict(given)
-    for name, enum in _enums(kind).items():
-        if name not in values:
-            values[name] = enum(columns[name])
-    for field in fields(kind):
-        if field.name not in values and field.name in columns:
-            value = columns[field.name]
-            values[field.name] = plain_uuid(value) if isinstance(value, UUID) else value
-    return kind(**values)
+    for name, enum in _fields(kind):
+        if name in given or name not in columns:
+            continue
+        value = columns[name]
+        if enum is not None:
+            value = enum(value)
+        elif isinstance(value, UUID):
+            value = plain_uuid(value)
+        given[name] = value
+    return kind(**given)
 
 
 def values_of(record: DataclassInstance, **columns: Any) -> dict[str, Any]:
@@ -45,10 +46,11 @@ def values_of(record: DataclassInstance, **columns: Any) -> dict[str, Any]:
 
 
 @cache
-def _enums(kind: type[Any]) -> dict[str, type[Enum]]:
+def _fields(kind: type[Any]) -> tuple[tuple[str, type[Enum] | None], ...]:
+    """Each field's name, with its enum type when it is annotated with exactly one."""
     hints = get_type_hints(kind)
-    return {
-        name: hint
-        for name, hint in hints.items()
-        if isinstance(hint, type) and issubclass(hint, Enum)
-    }
+    return tuple(
+        (field.name, hint if isinstance(hint, type) and issubclass(hint, Enum) else None)
+        for field in fields(kind)
+        for hint in (hints[field.name],)
+    )
