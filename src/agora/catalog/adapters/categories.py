@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import exists, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from agora.catalog.adapters.rows import category_from_row, category_values, duplicate_field
+from agora.catalog.adapters.rows import category_from_row, category_values, unique_fields
 from agora.catalog.adapters.tables import categories
 from agora.catalog.domain import Category
-from agora.platform.errors import AlreadyExistsError, StaleVersionError
+from agora.platform.errors import StaleVersionError
+
+UNIQUE = ("slug",)  # a category's fields no two categories share
 
 
 class SqlCategoryRepository:
@@ -43,14 +44,8 @@ class SqlCategoryRepository:
     async def add_many(self, items: Sequence[Category]) -> None:
         if not items:
             return
-        try:
+        with unique_fields("category", UNIQUE):
             await self._conn.execute(insert(categories), [category_values(c) for c in items])
-        except IntegrityError as exc:
-            if duplicate_field(exc, ("slug",)) is None:
-                raise
-            raise AlreadyExistsError(
-                "A category with this slug already exists.", field="slug"
-            ) from None
 
     async def update(self, category: Category, expected_version: int) -> Category:
         values = category_values(category)
@@ -66,14 +61,8 @@ class SqlCategoryRepository:
             .values(**values, version=categories.c.version + 1)
             .returning(*categories.c)
         )
-        try:
+        with unique_fields("category", UNIQUE):
             row = (await self._conn.execute(statement)).first()
-        except IntegrityError as exc:
-            if duplicate_field(exc, ("slug",)) is None:
-                raise
-            raise AlreadyExistsError(
-                "A category with this slug already exists.", field="slug"
-            ) from None
         if row is None:
             raise StaleVersionError(expected_version=expected_version)
         return category_from_row(row)

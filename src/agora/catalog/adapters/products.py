@@ -7,21 +7,21 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import exists, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.catalog.adapters.listing import ProductListing, TotalCache
 from agora.catalog.adapters.rows import (
     PRODUCT_COLUMNS,
-    duplicate_field,
     product_from_row,
     product_values,
+    unique_fields,
 )
 from agora.catalog.adapters.tables import products
 from agora.catalog.domain import Product, ProductFilter
-from agora.platform.errors import AlreadyExistsError, StaleVersionError
+from agora.platform.errors import StaleVersionError
 
 BULK_BATCH = 1_000
+UNIQUE = ("sku", "slug")  # a product's fields no two products share
 
 
 class SqlProductRepository:
@@ -54,15 +54,8 @@ class SqlProductRepository:
     async def add_many(self, items: Sequence[Product]) -> None:
         for start in range(0, len(items), BULK_BATCH):
             batch = [product_values(p) for p in items[start : start + BULK_BATCH]]
-            try:
+            with unique_fields("product", UNIQUE):
                 await self._conn.execute(insert(products), batch)
-            except IntegrityError as exc:
-                field = duplicate_field(exc, ("sku", "slug"))
-                if field is None:
-                    raise
-                raise AlreadyExistsError(
-                    f"A product with this {field} already exists.", field=field
-                ) from None
 
     async def update(self, product: Product, expected_version: int) -> Product:
         values = product_values(product)
@@ -78,15 +71,8 @@ class SqlProductRepository:
             .values(**values, version=products.c.version + 1)
             .returning(*PRODUCT_COLUMNS)
         )
-        try:
+        with unique_fields("product", UNIQUE):
             row = (await self._conn.execute(statement)).first()
-        except IntegrityError as exc:
-            field = duplicate_field(exc, ("sku", "slug"))
-            if field is None:
-                raise
-            raise AlreadyExistsError(
-                f"A product with this {field} already exists.", field=field
-            ) from None
         if row is None:
             raise StaleVersionError(expected_version=expected_version)
         return product_from_row(row)

@@ -1,12 +1,13 @@
 """Row mappers between the catalog's tables and its domain objects.
 
-Also reads which unique field a violated constraint names, for the ``AlreadyExistsError``
-both repositories raise.
+Also turns a violated unique constraint into the ``AlreadyExistsError`` both
+repositories raise, naming the field (``unique_fields``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Row
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from agora.catalog.adapters.tables import products
 from agora.catalog.domain import Category, Product
 from agora.platform.db.rows import record_of, values_of
+from agora.platform.errors import AlreadyExistsError
 from agora.platform.money import Money
 
 PRODUCT_COLUMNS = tuple(products.c)
@@ -41,6 +43,20 @@ def category_from_row(row: Row[Any]) -> Category:
 
 def category_values(category: Category) -> dict[str, Any]:
     return values_of(category)
+
+
+@contextmanager
+def unique_fields(kind: str, fields: Sequence[str]) -> Iterator[None]:
+    """A violated unique constraint on one of ``fields`` raised as ``AlreadyExistsError``."""
+    try:
+        yield
+    except IntegrityError as exc:
+        field = duplicate_field(exc, fields)
+        if field is None:
+            raise
+        raise AlreadyExistsError(
+            f"A {kind} with this {field} already exists.", field=field
+        ) from None
 
 
 def duplicate_field(exc: IntegrityError, fields: Sequence[str]) -> str | None:
