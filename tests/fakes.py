@@ -32,7 +32,8 @@ from agora.identity.tokens.adapters.key_store import MemorySigningKeyStore
 from agora.notifications.domain import EmailMessage
 from agora.ordering.domain import Cart, Order, StatusChange
 from agora.ordering.ports import OrderFilter
-from agora.payments.domain import ACTIVE_STATUSES, Payment
+from agora.payments.adapters.test_cards import TestCharge
+from agora.payments.domain import ACTIVE_STATUSES, GatewayStatus, Payment
 from agora.platform.clock import utcnow
 from agora.platform.errors import (
     AlreadyExistsError,
@@ -490,6 +491,59 @@ class FakePaymentsUnitOfWork(FakeUnitOfWork):
     def __init__(self, store: PaymentsStore, *, read_only: bool = False) -> None:
         super().__init__(store, read_only=read_only)
         self.payments = FakePaymentRepository(store)
+
+
+@dataclass
+class ProviderChargesStore:
+    """The test card provider's book of charges, by reference."""
+
+    charges: dict[str, TestCharge] = field(default_factory=dict)
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+class FakeTestCharges:
+    def __init__(self, store: ProviderChargesStore) -> None:
+        self._rows = store.charges
+
+    async def by_idempotency_key(self, idempotency_key: str) -> TestCharge | None:
+        return next((c for c in self._rows.values() if c.idempotency_key == idempotency_key), None)
+
+    async def add(self, charge: TestCharge) -> TestCharge:
+        existing = await self.by_idempotency_key(charge.idempotency_key)
+        if existing is not None:
+            return existing
+        self._rows[charge.reference] = charge
+        return charge
+
+    async def get(self, reference: str) -> TestCharge | None:
+        return self._rows.get(reference)
+
+    async def capture(self, reference: str) -> bool:
+        charge = self._rows.get(reference)
+        if charge is None or charge.status is GatewayStatus.DECLINED:
+            return False
+        self._rows[reference] = replace(charge, status=GatewayStatus.CAPTURED)
+        return True
+
+    async def refund(self, reference: str, amount: Money) -> bool:
+        charge = self._rows.get(reference)
+        if (
+            charge is None
+            or charge.status is not GatewayStatus.CAPTURED
+            or charge.amount.currency != amount.currency
+            or charge.refunded_amount + amount.amount > charge.amount.amount
+        ):
+            return False
+        self._rows[reference] = replace(
+            charge, refunded_amount=charge.refunded_amount + amount.amount
+        )
+        return True
+
+
+class FakeTestChargesUnitOfWork(FakeUnitOfWork):
+    def __init__(self, store: ProviderChargesStore, *, read_only: bool = False) -> None:
+        super().__init__(store, read_only=read_only)
+        self.charges = FakeTestCharges(store)
 
 
 # -- identity -----------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from agora.notifications.ports import Mailer
 from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
 from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
 from agora.payments.adapters.test_cards import TestCardGateway
+from agora.payments.adapters.test_charges import SqlTestChargesUnitOfWork
 from agora.platform.clock import utcnow
 from agora.platform.db.engine import ping_database
 from agora.platform.db.idempotency_store import SqlIdempotencyStore
@@ -153,7 +154,10 @@ def commerce_adapters(settings: Settings, engine: AsyncEngine) -> CommerceAdapte
     # AGORA_PAYMENTS_PROVIDER names the adapter; "test" is the only one so far.
     match settings.effective_payments_provider:
         case "test":
-            gateway = TestCardGateway(settings.payment_webhook_secret.get_secret_value())
+            gateway = TestCardGateway(
+                partial(SqlTestChargesUnitOfWork, engine),
+                settings.payment_webhook_secret.get_secret_value(),
+            )
         case unknown:
             assert_never(unknown)
     return CommerceAdapters(

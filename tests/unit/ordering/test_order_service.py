@@ -33,8 +33,10 @@ from tests.fakes import (
     FakeOrderingUnitOfWork,
     FakePaymentsUnitOfWork,
     FakeProduct,
+    FakeTestChargesUnitOfWork,
     OrderingStore,
     PaymentsStore,
+    ProviderChargesStore,
     RecordingAuditTrail,
     VerifiedAccounts,
     make_product,
@@ -51,7 +53,7 @@ class World:
         self.audit = RecordingAuditTrail()
         self.payments = build_payments(
             FakePaymentsUnitOfWork.factory(self.payments_store),
-            TestCardGateway("secret"),
+            TestCardGateway(FakeTestChargesUnitOfWork.factory(ProviderChargesStore()), "secret"),
             self.audit,
         )
         self.carts, self.orders = self.ordering(FakeCatalog(self.store), self.payments)

@@ -14,7 +14,13 @@ from agora.payments.domain import Payment, PaymentStatus
 from agora.payments.services import PaymentService
 from agora.platform.errors import ConflictError, NotFoundError, ValidationError
 from agora.platform.money import Money
-from tests.fakes import FakePaymentsUnitOfWork, PaymentsStore, RecordingAuditTrail
+from tests.fakes import (
+    FakePaymentsUnitOfWork,
+    FakeTestChargesUnitOfWork,
+    PaymentsStore,
+    ProviderChargesStore,
+    RecordingAuditTrail,
+)
 
 EUR = Money(2500, "EUR")
 
@@ -27,7 +33,9 @@ def store() -> PaymentsStore:
 @pytest.fixture
 def service(store: PaymentsStore) -> PaymentService:
     return build_payments(
-        FakePaymentsUnitOfWork.factory(store), TestCardGateway("secret"), RecordingAuditTrail()
+        FakePaymentsUnitOfWork.factory(store),
+        TestCardGateway(FakeTestChargesUnitOfWork.factory(ProviderChargesStore()), "secret"),
+        RecordingAuditTrail(),
     )
 
 

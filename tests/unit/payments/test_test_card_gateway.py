@@ -14,6 +14,7 @@ from agora.payments.domain import (
 )
 from agora.platform.errors import AuthenticationError, ValidationError
 from agora.platform.money import Money
+from tests.fakes import FakeTestChargesUnitOfWork, ProviderChargesStore
 
 SECRET = "whsec_test"
 NOW = 1_800_000_000
@@ -22,7 +23,9 @@ EUR = Money(1999, "EUR")
 
 @pytest.fixture
 def gateway() -> TestCardGateway:
-    return TestCardGateway(SECRET, clock=lambda: NOW)
+    return TestCardGateway(
+        FakeTestChargesUnitOfWork.factory(ProviderChargesStore()), SECRET, clock=lambda: NOW
+    )
 
 
 async def test_success_token_authorizes_then_captures(gateway: TestCardGateway) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index, String, Table, Uuid
 
-from agora.platform.db.columns import money, uuid_primary_key, versioned_timestamps
+from agora.platform.db.columns import money, timestamps, uuid_primary_key, versioned_timestamps
 from agora.platform.db.schema import Timestamp, metadata
 
 payments = Table(
@@ -34,4 +34,18 @@ payment_webhook_events = Table(
     Column("id", String(100), primary_key=True),
     Column("type", String(60), nullable=False),
     Column("received_at", Timestamp, nullable=False),
+)
+
+# The built-in test provider's own book of charges (what a real provider keeps on its side),
+# so that a refund or capture works after a restart and from any process.
+test_provider_charges = Table(
+    "test_provider_charges",
+    metadata,
+    Column("reference", String(100), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    *money("amount"),
+    Column("status", String(20), nullable=False),
+    Column("decline_reason", String(60), nullable=True),
+    Column("refunded_amount", BigInteger, nullable=False),
+    *timestamps(),
 )

@@ -15,6 +15,10 @@ anything else               ``VALIDATION_ERROR`` (unknown token)
 Webhooks are signed like common providers do: header
 ``Agora-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the
 shared webhook secret, accepted for five minutes either side of the current time.
+
+Like a real provider, it keeps its own book of charges (``TestCharges``, in the
+database in production), so a charge made by one process can be captured or refunded
+by another, or after a restart.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 import orjson
 
@@ -37,6 +43,7 @@ from agora.payments.domain import (
 )
 from agora.platform.errors import AuthenticationError, NotFoundError, ValidationError
 from agora.platform.money import Money
+from agora.platform.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 SIGNATURE_HEADER = "Agora-Signature"
 TOLERANCE_SECONDS = 300
@@ -48,6 +55,52 @@ _DECLINES = {
 }
 
 
+@dataclass(frozen=True)
+class TestCharge:
+    """One authorization the provider answered, by the caller's idempotency key."""
+
+    __test__ = False
+
+    reference: str
+    idempotency_key: str
+    amount: Money
+    status: GatewayStatus  # AUTHORIZED, CAPTURED or DECLINED
+    decline_reason: DeclineReason | None = None
+    refunded_amount: int = 0
+
+    def authorization(self) -> GatewayResult:
+        """The answer to the authorization, however often it is asked again."""
+        if self.status is GatewayStatus.DECLINED:
+            return GatewayResult(self.status, self.reference, self.decline_reason)
+        return GatewayResult(GatewayStatus.AUTHORIZED, self.reference)
+
+
+class TestCharges(Protocol):
+    """The provider's book of charges."""
+
+    async def by_idempotency_key(self, idempotency_key: str) -> TestCharge | None: ...
+
+    async def add(self, charge: TestCharge) -> TestCharge:
+        """Store ``charge`` unless its idempotency key is taken; the stored charge either way."""
+        ...
+
+    async def get(self, reference: str) -> TestCharge | None: ...
+
+    async def capture(self, reference: str) -> bool:
+        """Mark an authorized (or captured) charge captured; False when there is none."""
+        ...
+
+    async def refund(self, reference: str, amount: Money) -> bool:
+        """Add ``amount`` to the refunded total of a captured charge, in one conditional
+        update; False when that would exceed the captured amount (or there is no charge)."""
+        ...
+
+
+class TestChargesUnitOfWork(UnitOfWork, Protocol):
+    @property
+    def charges(self) -> TestCharges: ...
+
+
 def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
     """The ``Agora-Signature`` header value for ``payload``."""
     t = int(time.time()) if timestamp is None else timestamp
@@ -56,16 +109,19 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 
 
 class TestCardGateway:
-    """An in-process provider; its memory of charges lasts as long as the process."""
+    """The test provider; its charges live in ``TestCharges``, so they outlast the process."""
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, webhook_secret: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        charges: UnitOfWorkFactory[TestChargesUnitOfWork],
+        webhook_secret: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._uow = charges
         self._secret = webhook_secret.encode()
         self._clock = clock
-        self._authorizations: dict[str, GatewayResult] = {}
-        self._amounts: dict[str, Money] = {}
-        self._refunded: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -80,31 +136,33 @@ class TestCardGateway:
 
     async def authorize(self, amount: Money, token: str, idempotency_key: str) -> GatewayResult:
         self.check_token(token)
-        previous = self._authorizations.get(idempotency_key)
-        if previous is not None:
-            return previous
-        if token == "tok_processing_error":  # noqa: S105 - a public test token
-            raise PaymentProviderError("The test provider simulated a processing error.")
-        if token in _DECLINES:
-            result = GatewayResult(GatewayStatus.DECLINED, self._reference(), _DECLINES[token])
-        else:
-            result = GatewayResult(GatewayStatus.AUTHORIZED, self._reference())
-            self._amounts[result.reference or ""] = amount
-        self._authorizations[idempotency_key] = result
-        return result
+        async with self._uow() as uow:
+            charge = await uow.charges.by_idempotency_key(idempotency_key)
+            if charge is None:
+                if token == "tok_processing_error":  # noqa: S105 - a public test token
+                    raise PaymentProviderError("The test provider simulated a processing error.")
+                decline = _DECLINES.get(token)
+                status = GatewayStatus.AUTHORIZED if decline is None else GatewayStatus.DECLINED
+                fresh = TestCharge(self._reference(), idempotency_key, amount, status, decline)
+                charge = await uow.charges.add(fresh)
+                await uow.commit()
+        return charge.authorization()
 
     async def capture(self, reference: str) -> GatewayResult:
-        if reference not in self._amounts:
-            raise NotFoundError("Unknown payment reference.", reference=reference)
+        async with self._uow() as uow:
+            if not await uow.charges.capture(reference):
+                raise NotFoundError("Unknown payment reference.", reference=reference)
+            await uow.commit()
         return GatewayResult(GatewayStatus.CAPTURED, reference)
 
     async def refund(self, reference: str, amount: Money) -> GatewayResult:
-        captured = self._amounts.get(reference)
-        if captured is None:
-            raise NotFoundError("Unknown payment reference.", reference=reference)
-        if amount.currency != captured.currency or amount.amount > captured.amount:
-            raise ValidationError("A refund cannot exceed the captured amount.", field="amount")
-        self._refunded.add(reference)
+        async with self._uow() as uow:
+            if not await uow.charges.refund(reference, amount):
+                charge = await uow.charges.get(reference)
+                if charge is None or charge.status is GatewayStatus.DECLINED:
+                    raise NotFoundError("Unknown payment reference.", reference=reference)
+                raise ValidationError("A refund cannot exceed the captured amount.", field="amount")
+            await uow.commit()
         return GatewayResult(GatewayStatus.REFUNDED, reference)
 
     def sign(self, payload: bytes, timestamp: int | None = None) -> str:
