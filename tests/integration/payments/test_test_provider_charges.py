@@ -76,3 +76,23 @@ async def test_concurrent_partial_refunds_cannot_exceed_the_captured_amount(
     assert rest.status is GatewayStatus.REFUNDED
     with pytest.raises(ValidationError):
         await one.refund(authorized.reference, Money(1, "EUR"))
+
+
+async def test_concurrent_full_refunds_of_one_charge_both_answer_refunded_and_refund_once(
+    container: Container, restarted: Container
+) -> None:
+    """A retried full refund (its first outcome never recorded) changes nothing."""
+    one = commerce_adapters(container.settings, container.engine).gateway
+    other = commerce_adapters(restarted.settings, restarted.engine).gateway
+    authorized = await one.authorize(EUR, "tok_success", f"full-{uuid4()}")
+    assert authorized.reference is not None
+    await one.capture(authorized.reference)
+
+    outcomes = await asyncio.gather(
+        one.refund(authorized.reference, EUR), other.refund(authorized.reference, EUR)
+    )
+
+    assert [o.status for o in outcomes] == [GatewayStatus.REFUNDED, GatewayStatus.REFUNDED]
+    # Refunded once: nothing is left to refund, not even a cent.
+    with pytest.raises(ValidationError):
+        await other.refund(authorized.reference, Money(1, "EUR"))
