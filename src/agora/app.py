@@ -72,9 +72,15 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         built = container or await build_container(settings)
         app.state.registry = built.registry
         app.state.container = built
+        # Embedded mode: this process relays the outbox and runs the consumers itself.
+        in_web = owned and built.settings.effective_events_in_web
+        if in_web:
+            await built.events.backbone.start()
         try:
             yield
         finally:
+            if in_web:
+                await built.events.backbone.stop()
             if owned:
                 await built.close()
 

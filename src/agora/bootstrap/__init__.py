@@ -3,7 +3,8 @@
 ``build_container(settings)`` creates the engine, takes the production adapters the
 settings call for (``production``) and builds each area's services on them, in
 dependency order: ``infrastructure`` (readiness, rate limits, idempotency, audit, mail),
-then ``identity``, then ``commerce`` (catalog, payments, ordering). Each area builder is
+then ``identity``, then ``commerce`` (catalog, payments, ordering), then ``events`` (the
+catalogue, the consumers and the backbone that relays and delivers). Each area builder is
 a plain function of the settings, its adapters and the services it leans on, and returns
 a typed bundle; unit tests call the same builders with fakes. ``container`` holds the
 bundles and the registry the HTTP edge looks services up in.
@@ -23,6 +24,7 @@ import agora.payments.adapters.tables
 import agora.platform.db.tables  # noqa: F401
 from agora.bootstrap.commerce import build_commerce
 from agora.bootstrap.container import Container
+from agora.bootstrap.events import build_consumers, build_events
 from agora.bootstrap.identity import build_identity
 from agora.bootstrap.infrastructure import announce_production_notices, build_infrastructure
 from agora.bootstrap.production import (
@@ -53,8 +55,9 @@ async def build_container(settings: Settings) -> Container:
     commerce = build_commerce(
         settings, commerce_adapters(settings, engine), audit=audit, accounts=identity.accounts
     )
+    events = build_events(settings, engine, build_consumers(commerce))
     announce_production_notices(settings, infrastructure.health)
-    return Container(settings, engine, infrastructure, identity, commerce, tuple(on_close))
+    return Container(settings, engine, infrastructure, identity, commerce, events, tuple(on_close))
 
 
 def load_metadata() -> MetaData:

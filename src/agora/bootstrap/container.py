@@ -10,6 +10,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.bootstrap.commerce import Commerce
+from agora.bootstrap.events import Events
 from agora.bootstrap.identity import Identity
 from agora.bootstrap.infrastructure import Infrastructure
 from agora.platform.registry import ServiceRegistry
@@ -23,6 +24,7 @@ class Container:
     infrastructure: Infrastructure
     identity: Identity
     commerce: Commerce
+    events: Events
     # Clients the adapters opened (Redis connections, ...), closed with the container.
     on_close: tuple[Callable[[], Awaitable[None]], ...] = ()
 
@@ -55,6 +57,7 @@ class Container:
         )
 
     async def close(self) -> None:
+        await self.events.backbone.stop()
         await self.infrastructure.rate_limiter.close()
         for close in reversed(self.on_close):
             await close()

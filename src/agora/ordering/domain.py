@@ -216,7 +216,13 @@ def order_event(order: Order, **extra: object) -> DomainEvent:
         "status": order.status.value,
         "total": order.total.as_dict(),
         "items": [
-            {"product_id": str(line.product_id), "sku": line.sku, "quantity": line.quantity}
+            {
+                "product_id": str(line.product_id),
+                "sku": line.sku,
+                "name": line.name,
+                "unit_price": line.unit_price.as_dict(),
+                "quantity": line.quantity,
+            }
             for line in order.items
         ],
         **extra,

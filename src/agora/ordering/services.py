@@ -45,6 +45,7 @@ from agora.platform.access import Permission, Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.errors import (
     ConflictError,
+    DependencyUnavailableError,
     IllegalTransitionError,
     NotFoundError,
     PaymentDeclinedError,
@@ -318,8 +319,28 @@ class OrderService:
             await uow.commit()
         await self._audit_move(principal, order, target, reason, refund_due)
         if refund_due:
-            moved = await self._refund_payment(moved)
+            try:
+                moved = await self._refund_payment(moved)
+            except DependencyUnavailableError as exc:
+                # The move stands; the ``ordering.refund-due`` consumer retries the refund
+                # from the event (with backoff) until the provider takes it.
+                log.warning("refund_deferred", order_id=str(order.id), error=str(exc))
         return moved
+
+    async def settle_refund(self, order_id: UUID) -> bool:
+        """Refund an order whose cancel or refund left its payment unrefunded.
+
+        Safe to run any number of times: an order already refunded is left alone, and
+        the payments refund is idempotent per order. True when it refunded now.
+        """
+        async with self._uow(read_only=True) as uow:
+            order = await uow.orders.get(order_id)
+        if order is None or order.payment_status == "refunded":
+            return False
+        if order.status not in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+            return False
+        await self._refund_payment(order)
+        return True
 
     async def _audit_move(
         self,
@@ -351,10 +372,10 @@ class OrderService:
     async def _refund_payment(self, order: Order) -> Order:
         """Refund after the transition committed: the version check made us its only owner.
 
-        If the provider fails here (503), the order stays cancelled/refunded with its
-        payment still ``captured``; the ``ordering.OrderCancelled``/``OrderRefunded``
-        event in the outbox says ``refund_due`` so a consumer can retry, and the
-        payments refund is idempotent per order.
+        If the provider fails here, the order stays cancelled/refunded with its payment
+        still ``captured``; its ``ordering.OrderCancelled``/``OrderRefunded`` event says
+        ``refund_due`` and the ``ordering.refund-due`` consumer retries the refund, which
+        the payments context makes idempotent per order.
         """
         outcome = await self._payments.refund(order.id)
         async with self._uow() as uow:

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     redis_url: str | None = None
     broker_url: str | None = None
+    # The events backbone. The web process runs the relay, the consumers and the
+    # scheduled jobs itself unless told not to; by default it does so when no broker is
+    # configured (embedded mode), and leaves them to ``agora worker`` otherwise.
+    events_in_web: bool | None = None
+    events_max_attempts: int = Field(8, ge=1, le=100)
+    events_retry_base_seconds: float = Field(2.0, gt=0, le=3600)
+    events_retry_max_seconds: float = Field(900.0, gt=0, le=86_400)
+    events_poll_seconds: float = Field(2.0, gt=0, le=60)
+    events_relay_batch: int = Field(500, ge=1, le=10_000)
+    broker_exchange: str = Field("agora.events", min_length=1, max_length=200)
 
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     jwt_issuer: str = "agora"
@@ -125,6 +135,10 @@ class Settings(BaseSettings):
         if self.require_verified_email_for_checkout is not None:
             return self.require_verified_email_for_checkout
         return self.is_production
+
+    @property
+    def effective_events_in_web(self) -> bool:
+        return self.events_in_web if self.events_in_web is not None else not self.broker_url
 
     @property
     def effective_mail_backend(self) -> Literal["mailbox", "smtp"]:

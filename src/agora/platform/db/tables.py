@@ -1,23 +1,102 @@
-"""Tables owned by the shared platform: the transactional outbox and idempotency keys."""
+"""Tables owned by the shared platform: the transactional outbox, the consumers' inboxes
+and idempotency keys."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Uuid
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
 
-from agora.platform.db.columns import created_at, uuid_primary_key
+from agora.platform.db.columns import created_at
 from agora.platform.db.schema import JsonDocument, Timestamp, metadata
+
+# ``position`` is the commit order of one aggregate's events: a transaction inserts its
+# events just before COMMIT, after taking the aggregate's row lock, so a later change to
+# the same aggregate always gets a higher position.
+Position = BigInteger().with_variant(Integer, "sqlite")
+
+_UNPUBLISHED = "published_at IS NULL AND dead_at IS NULL"
 
 outbox_events = Table(
     "outbox_events",
     metadata,
-    uuid_primary_key(),
+    Column("position", Position, primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
     Column("name", String(120), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
     Column("aggregate_id", Uuid, nullable=False),
     Column("payload", JsonDocument, nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
     Column("published_at", Timestamp, nullable=True),
+    # Publishing attempts, and why the relay parked a row as a dead letter.
     Column("attempts", Integer, nullable=False, server_default="0"),
-    Index("ix_outbox_events_published_at_occurred_at", "published_at", "occurred_at"),
+    Column("last_error", Text, nullable=True),
+    Column("dead_at", Timestamp, nullable=True),
+    Index(
+        "ix_outbox_events_unpublished",
+        "position",
+        postgresql_where=text(_UNPUBLISHED),
+        sqlite_where=text(_UNPUBLISHED),
+    ),
+    Index(
+        "ix_outbox_events_unpublished_aggregate",
+        "aggregate_id",
+        "position",
+        postgresql_where=text(_UNPUBLISHED),
+        sqlite_where=text(_UNPUBLISHED),
+    ),
+    Index("ix_outbox_events_published_at", "published_at"),
+    sqlite_autoincrement=True,
+)
+
+_PENDING = "status = 'pending'"
+
+# One row per (consumer, event): the consumer's idempotency record. ``status`` is
+# pending until the handler's transaction marks it handled, dead after the last failed
+# attempt, and purged when an operator dropped the dead letter (the row stays so that a
+# redelivered copy is still ignored).
+event_inbox = Table(
+    "event_inbox",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", Uuid, primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("aggregate_id", Uuid, nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("payload", JsonDocument, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Timestamp, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("received_at", Timestamp, nullable=False),
+    Column("handled_at", Timestamp, nullable=True),
+    Index(
+        "ix_event_inbox_due",
+        "consumer",
+        "position",
+        postgresql_where=text(_PENDING),
+        sqlite_where=text(_PENDING),
+    ),
+    Index(
+        "ix_event_inbox_pending_aggregate",
+        "consumer",
+        "aggregate_id",
+        "position",
+        postgresql_where=text(_PENDING),
+        sqlite_where=text(_PENDING),
+    ),
+    Index("ix_event_inbox_status", "status", "consumer"),
 )
 
 idempotency_keys = Table(

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from agora.platform.db.engine import READ_ONLY
 from agora.platform.db.tables import outbox_events
 from agora.platform.events import DomainEvent
+from agora.platform.events.signals import outbox_written
+
+# The transaction an event handler runs in: units of work opened while it is set join
+# it (inside a savepoint) instead of opening their own, so the handler's writes commit
+# together with the inbox's mark that the event was handled.
+_ambient: ContextVar[AsyncConnection | None] = ContextVar("agora_ambient_tx", default=None)
+
+
+@contextmanager
+def joined_transaction(connection: AsyncConnection) -> Iterator[None]:
+    """Make ``connection``'s open transaction the one units of work join."""
+    token = _ambient.set(connection)
+    try:
+        yield
+    finally:
+        _ambient.reset(token)
 
 
 class SqlUnitOfWork:
@@ -24,6 +43,11 @@ class SqlUnitOfWork:
     read-only unit whose statements all see one instant (REPEATABLE READ on PostgreSQL;
     SQLite's read transaction in WAL mode already is one snapshot), for reads that must
     agree with each other, such as a walk over a whole hash chain.
+
+    Inside ``joined_transaction`` (an event handler) a unit opens no connection of its
+    own: it runs in the handler's transaction, a writing unit inside a savepoint, so a
+    unit that fails rolls back only its own work and one that commits is kept only if
+    the whole handler succeeds.
     """
 
     connection: AsyncConnection
@@ -36,8 +60,17 @@ class SqlUnitOfWork:
         self._snapshot = snapshot
         self._events: list[DomainEvent] = []
         self._committed = False
+        self._savepoint: AsyncTransaction | None = None
+        self._joined = False
 
     async def __aenter__(self) -> Self:
+        ambient = _ambient.get()
+        if ambient is not None:
+            self.connection, self._joined = ambient, True
+            if not self._read_only:
+                self._savepoint = await ambient.begin_nested()
+            self._bind(ambient)
+            return self
         connection = await self._engine.connect()
         if self._read_only:
             options: dict[str, Any] = {READ_ONLY: True}
@@ -64,6 +97,10 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._joined:
+            if self._savepoint is not None and not self._committed:
+                await self._savepoint.rollback()
+            return
         try:
             if not self._committed:
                 await self.connection.rollback()
@@ -81,6 +118,7 @@ class SqlUnitOfWork:
                     {
                         "id": e.id,
                         "name": e.name,
+                        "version": e.version,
                         "aggregate_id": e.aggregate_id,
                         "payload": e.payload,
                         "occurred_at": e.occurred_at,
@@ -88,6 +126,16 @@ class SqlUnitOfWork:
                     for e in self._events
                 ],
             )
+            wrote_events = True
             self._events.clear()
+        else:
+            wrote_events = False
+        if self._joined:
+            if self._savepoint is not None:
+                await self._savepoint.commit()
+            self._committed = True
+            return
         await self.connection.commit()
         self._committed = True
+        if wrote_events:
+            outbox_written.send()

@@ -1,0 +1,118 @@
+"""The events backbone, wired: the catalogue of every context's events, the consumers,
+and the relay's delivery (RabbitMQ with a broker URL, this database's inboxes without).
+
+``build_backbone`` returns what a process runs (the web process in embedded mode,
+``agora worker`` always); ``Events`` also carries the operators' side (status, dead
+letters) that the CLI and the staff API use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agora.bootstrap.commerce import Commerce
+from agora.catalog.events import EVENT_TYPES as CATALOG_EVENTS
+from agora.identity.events import EVENT_TYPES as IDENTITY_EVENTS
+from agora.ordering.consumers import refund_due_consumer
+from agora.ordering.events import EVENT_TYPES as ORDERING_EVENTS
+from agora.payments.events import EVENT_TYPES as PAYMENTS_EVENTS
+from agora.platform.db.dead_letters import SqlDeadLetters
+from agora.platform.db.inbox import SqlInbox
+from agora.platform.db.listener import INBOX_CHANNEL, OUTBOX_CHANNEL, PgNotifications
+from agora.platform.db.outbox import SqlOutbox
+from agora.platform.events import EventCatalogue, EventType
+from agora.platform.events.backbone import EventBackbone
+from agora.platform.events.consumers import Consumer, Consumers
+from agora.platform.events.ports import Publisher
+from agora.platform.events.relay import OutboxRelay
+from agora.platform.events.retry import RetryPolicy
+from agora.platform.events.runner import ConsumerRunner
+from agora.platform.settings import Settings
+
+EVENT_TYPES: tuple[EventType[Any], ...] = (
+    *IDENTITY_EVENTS,
+    *CATALOG_EVENTS,
+    *ORDERING_EVENTS,
+    *PAYMENTS_EVENTS,
+)
+
+
+def event_catalogue() -> EventCatalogue:
+    return EventCatalogue(EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class Events:
+    catalogue: EventCatalogue
+    consumers: Consumers
+    admin: SqlDeadLetters
+    backbone: EventBackbone
+
+
+def build_consumers(commerce: Commerce) -> Consumers:
+    consumers: list[Consumer] = [refund_due_consumer(commerce.orders)]
+    return Consumers(consumers)
+
+
+def build_events(
+    settings: Settings,
+    engine: AsyncEngine,
+    consumers: Consumers,
+    *,
+    publisher: Publisher | None = None,
+    services: tuple[tuple[str, Callable[[], Coroutine[Any, Any, None]]], ...] = (),
+) -> Events:
+    """``publisher`` None: embedded delivery into this database's inboxes."""
+    catalogue = event_catalogue()
+    unknown = {e for c in consumers for e in c.events if e not in catalogue}
+    if unknown:
+        raise ValueError(f"consumers subscribe to undeclared events: {sorted(unknown)}")
+    inbox = SqlInbox(engine)
+    policy = RetryPolicy(
+        max_attempts=settings.events_max_attempts,
+        base_seconds=settings.events_retry_base_seconds,
+        max_seconds=settings.events_retry_max_seconds,
+    )
+    runners = [
+        ConsumerRunner(
+            consumer, inbox, catalogue, policy, poll_seconds=settings.events_poll_seconds
+        )
+        for consumer in consumers
+    ]
+    outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
+    backbone_ref: list[EventBackbone] = []
+
+    def wake_all() -> None:
+        for backbone in backbone_ref:
+            backbone.wake_consumers()
+
+    relay = OutboxRelay(
+        outbox,
+        catalogue,
+        batch_size=settings.events_relay_batch,
+        poll_seconds=settings.events_poll_seconds,
+        on_published=wake_all if publisher is None else lambda: None,
+    )
+    extra = list(services)
+    if not settings.is_sqlite:
+        listener = PgNotifications(
+            settings.database_url,
+            {
+                OUTBOX_CHANNEL: lambda _payload: relay.wakeup.set(),
+                INBOX_CHANNEL: lambda payload: _wake(backbone_ref, payload),
+            },
+        )
+        extra.append(("listener", listener.run))
+    closers = (publisher.close,) if publisher is not None else ()
+    backbone = EventBackbone(relay, runners, extra, closers)
+    backbone_ref.append(backbone)
+    return Events(catalogue, consumers, SqlDeadLetters(engine), backbone)
+
+
+def _wake(backbones: list[EventBackbone], consumer: str) -> None:
+    for backbone in backbones:
+        backbone.wake_consumers([consumer] if consumer else None)

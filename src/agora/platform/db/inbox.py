@@ -1,0 +1,190 @@
+"""The consumers' inboxes: one row per (consumer, event), the consumer's idempotency record.
+
+``receive`` keeps an event for a consumer unless it already has it (a redelivered copy
+changes nothing). ``process`` runs the handler in a transaction that holds the row
+(``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite) and marks it
+handled in the same commit as the handler's own writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
+
+from agora.platform.clock import utcnow
+from agora.platform.db.schema import plain_uuid
+from agora.platform.db.tables import event_inbox as i
+from agora.platform.db.transaction import joined_transaction
+from agora.platform.events import EventMessage
+from agora.platform.events.ports import HandleInTransaction, InboxItem
+from agora.platform.events.signals import outbox_written
+
+PENDING, DONE, DEAD, PURGED = "pending", "done", "dead", "purged"
+
+
+async def insert_inbox_rows(conn: AsyncConnection, rows: Sequence[tuple[str, EventMessage]]) -> int:
+    """Insert (consumer, message) rows, ignoring ones the inbox already has."""
+    if not rows:
+        return 0
+    now = utcnow()
+    values = [
+        {
+            "consumer": consumer,
+            "event_id": m.id,
+            "position": m.position,
+            "name": m.name,
+            "version": m.version,
+            "aggregate_id": m.aggregate_id,
+            "occurred_at": m.occurred_at,
+            "payload": m.payload,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "received_at": now,
+        }
+        for consumer, m in rows
+    ]
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    result = await conn.execute(insert(i).values(values).on_conflict_do_nothing())
+    return max(result.rowcount, 0)
+
+
+def message_of(row: Any, event_id: Any) -> EventMessage:
+    """The message an outbox or inbox row holds (``event_id``: its id column's value)."""
+    return EventMessage(
+        id=plain_uuid(event_id),
+        name=row.name,
+        version=row.version,
+        aggregate_id=plain_uuid(row.aggregate_id),
+        position=row.position,
+        occurred_at=row.occurred_at,
+        payload=row.payload,
+    )
+
+
+def _item(row: Any) -> InboxItem:
+    return InboxItem(row.consumer, message_of(row, row.event_id), row.attempts)
+
+
+def _key(item: InboxItem) -> Any:
+    return and_(i.c.consumer == item.consumer, i.c.event_id == item.message.id)
+
+
+class SqlInbox:
+    def __init__(self, engine: AsyncEngine, *, lease_seconds: float = 300.0) -> None:
+        self._engine = engine
+        # How long a handler that runs outside a transaction may take before another
+        # process may assume it died and try the event again.
+        self._lease = timedelta(seconds=lease_seconds)
+
+    async def receive(self, consumer: str, messages: Sequence[EventMessage]) -> int:
+        async with self._engine.begin() as conn:
+            return await insert_inbox_rows(conn, [(consumer, m) for m in messages])
+
+    async def due(self, consumer: str, limit: int) -> list[InboxItem]:
+        earlier = aliased(i)
+        blocked = exists().where(
+            earlier.c.consumer == i.c.consumer,
+            earlier.c.aggregate_id == i.c.aggregate_id,
+            earlier.c.status == PENDING,
+            earlier.c.position < i.c.position,
+        )
+        query = (
+            select(i)
+            .where(
+                i.c.consumer == consumer,
+                i.c.status == PENDING,
+                i.c.next_attempt_at <= utcnow(),
+                ~blocked,
+            )
+            .order_by(i.c.position)
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            return [_item(row) for row in (await conn.execute(query)).all()]
+
+    async def process(self, item: InboxItem, handle: HandleInTransaction) -> bool:
+        async with self._engine.connect() as conn:
+            await conn.begin()
+            claim = select(i.c.attempts).where(
+                _key(item), i.c.status == PENDING, i.c.next_attempt_at <= utcnow()
+            )
+            if conn.dialect.name == "postgresql":
+                claim = claim.with_for_update(skip_locked=True)
+            attempts = (await conn.execute(claim)).scalar_one_or_none()
+            if attempts is None:  # another process has it, or handled it already
+                await conn.rollback()
+                return False
+            with joined_transaction(conn):
+                await handle(item.message, attempts + 1)
+            await conn.execute(
+                update(i)
+                .where(_key(item))
+                .values(status=DONE, attempts=attempts + 1, handled_at=utcnow(), last_error=None)
+            )
+            await conn.commit()
+        # A handler's units wrote to the outbox on this connection: wake the relay.
+        outbox_written.send()
+        return True
+
+    async def process_outside_transaction(
+        self, item: InboxItem, handle: HandleInTransaction
+    ) -> bool:
+        """For handlers whose effect is outside the database (sending mail): take a lease
+        on the row, run the handler with no transaction open, then mark it handled. A
+        process that dies mid-way leaves the event to be tried again once the lease ends."""
+        now = utcnow()
+        async with self._engine.begin() as conn:
+            taken = await conn.execute(
+                update(i)
+                .where(_key(item), i.c.status == PENDING, i.c.next_attempt_at <= now)
+                .values(next_attempt_at=now + self._lease)
+            )
+            if taken.rowcount != 1:
+                return False
+        await handle(item.message, item.attempts + 1)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(i)
+                .where(_key(item), i.c.status == PENDING)
+                .values(
+                    status=DONE, attempts=i.c.attempts + 1, handled_at=utcnow(), last_error=None
+                )
+            )
+        return True
+
+    async def retry_later(self, item: InboxItem, error: str, at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(i)
+                .where(_key(item), i.c.status == PENDING)
+                .values(attempts=i.c.attempts + 1, last_error=error, next_attempt_at=at)
+            )
+
+    async def dead_letter(self, item: InboxItem, error: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(i)
+                .where(_key(item), i.c.status == PENDING)
+                .values(
+                    status=DEAD,
+                    attempts=i.c.attempts + 1,
+                    last_error=error,
+                    handled_at=utcnow(),
+                )
+            )
+
+    async def next_due_at(self, consumer: str) -> datetime | None:
+        query = select(func.min(i.c.next_attempt_at)).where(
+            i.c.consumer == consumer, i.c.status == PENDING
+        )
+        async with self._engine.connect() as conn:
+            value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return value
