@@ -11,12 +11,14 @@ import pytest
 
 from agora.bootstrap.commerce import build_ordering, build_payments
 from agora.ordering.carts import CartService
+from agora.ordering.consumers import refund_due_consumer
 from agora.ordering.domain import OrderStatus
+from agora.ordering.events import OrderMoved
 from agora.ordering.ports import OrderFilter, PaymentProcessor
 from agora.ordering.pricing import LineIssue
 from agora.ordering.services import OrderService
 from agora.payments.adapters.test_cards import TestCardGateway
-from agora.payments.domain import PaymentResult, PaymentStatus
+from agora.payments.domain import PaymentProviderError, PaymentResult, PaymentStatus
 from agora.platform.access import Principal, Role
 from agora.platform.errors import (
     ConflictError,
@@ -27,6 +29,7 @@ from agora.platform.errors import (
     PermissionDeniedError,
     ValidationError,
 )
+from agora.platform.events.consumers import Received
 from agora.platform.money import Money
 from tests.fakes import (
     FakeCatalog,
@@ -360,3 +363,63 @@ async def test_a_catalog_that_keeps_changing_fails_the_checkout_cleanly(world: W
     assert world.stock(product) == 5
     assert world.store.orders == {}
     assert world.payments_store.payments == {}
+
+
+class RefundsDown:
+    """A payment processor whose provider refuses refunds until it comes back."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.down = True
+        self.refund_calls = 0
+
+    def check_token(self, token: str) -> None:
+        self.world.payments.check_token(token)
+
+    async def charge(self, *args: Any) -> PaymentResult:
+        return await self.world.payments.charge(*args)
+
+    async def refund(self, order_id: UUID) -> PaymentResult:
+        self.refund_calls += 1
+        if self.down:
+            raise PaymentProviderError("The provider is unreachable.")
+        return await self.world.payments.refund(order_id)
+
+
+async def test_a_cancel_stands_when_the_refund_fails_and_the_consumer_refunds_later(
+    world: World,
+) -> None:
+    product = world.product()
+    processor = RefundsDown(world)
+    _, orders = world.ordering(FakeCatalog(world.store), processor)
+    order = await orders.place_order(world.customer, "tok_success", [(product.id, 2)])
+
+    cancelled = await orders.cancel(world.customer, order.id, "changed my mind")
+
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.payment_status == "captured"  # the money is still to go back
+    assert world.stock(product) == 10
+    event = world.store.events[-1]
+    assert (event.name, event.payload["refund_due"]) == ("ordering.OrderCancelled", True)
+
+    handle = refund_due_consumer(orders).handler
+    received = Received(
+        id=event.id,
+        name=event.name,
+        version=event.version,
+        aggregate_id=event.aggregate_id,
+        occurred_at=event.occurred_at,
+        attempt=1,
+        payload=OrderMoved.model_validate(event.payload),
+    )
+    with pytest.raises(PaymentProviderError):  # still down: the backbone retries later
+        await handle(received)
+    processor.down = False
+    await handle(received)
+    await handle(received)  # a redelivery refunds nothing more
+
+    (payment,) = world.payments_store.payments.values()
+    assert payment.status is PaymentStatus.REFUNDED
+    assert world.store.orders[order.id].payment_status == "refunded"
+    assert processor.refund_calls == 3  # the settled order is not sent to the provider again
+    assert world.stock(product) == 10  # the refund moved no stock

@@ -91,7 +91,7 @@ class ConsumerRunner:
     def _fields(self, item: InboxItem, attempt: int) -> dict[str, object]:
         return {
             "consumer": self.consumer.name,
-            "event": item.message.name,
+            "event_name": item.message.name,
             "event_id": str(item.message.id),
             "attempt": attempt,
         }
