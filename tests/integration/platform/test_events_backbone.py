@@ -10,7 +10,7 @@ in effect" is counted in the database itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -40,7 +40,7 @@ def registered(aggregate: UUID, email: str = "someone@example.com") -> DomainEve
 
 
 @pytest.fixture(scope="module")
-async def effects(container: Container) -> str:
+async def effects(container: Container) -> AsyncIterator[str]:
     async with container.engine.begin() as conn:
         await conn.execute(
             text(
@@ -50,7 +50,9 @@ async def effects(container: Container) -> str:
                 " seq INTEGER NOT NULL)"
             )
         )
-    return "test_event_effects"
+    yield "test_event_effects"
+    async with container.engine.begin() as conn:
+        await conn.execute(text("DROP TABLE test_event_effects"))
 
 
 class Effects:
@@ -124,7 +126,10 @@ async def lag_of(events: Events, consumer: str) -> ConsumerLag:
 
 
 @pytest.fixture
-def probe(container: Container, effects: str) -> Effects:
+async def probe(container: Container, effects: str) -> Effects:
+    # Events the rest of the suite committed are relayed first, so that a consumer
+    # subscribed from here on sees only what its own test commits.
+    await backbone_for(container).backbone.drain()
     return Effects(container.engine, f"test.effects-{uuid4().hex[:8]}")
 
 
