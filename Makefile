@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench bench-auth install install-dev erd clean help
+.PHONY: run test lint format bench bench-auth bench-events install install-dev erd clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data (first start) and serve on AGORA_HOST:AGORA_PORT"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   - ruff, formatting, mypy (strict) and the import-layer contracts"
 	@echo "make bench  - load benchmarks against PostgreSQL; writes docs/performance.md"
 	@echo "make bench-auth - token verification and login benchmarks; writes docs/performance.md"
+	@echo "make bench-events - relay, consumer and commit-to-consumer latency; writes docs/performance.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +58,9 @@ bench: install-dev
 
 bench-auth: install-dev
 	$(BIN)/python benchmarks/bench_auth.py
+
+bench-events: install-dev
+	$(BIN)/python benchmarks/bench_events.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.orm import aliased
 
 from agora.platform.clock import utcnow
 from agora.platform.db.schema import plain_uuid
@@ -27,6 +26,8 @@ from agora.platform.events.ports import HandleInTransaction, InboxItem
 from agora.platform.events.signals import outbox_written
 
 PENDING, DONE, DEAD, PURGED = "pending", "done", "dead", "purged"
+# How many pages of pending rows one look for due work reads at most.
+_MAX_PAGES = 10
 
 
 async def insert_inbox_rows(conn: AsyncConnection, rows: Sequence[tuple[str, EventMessage]]) -> int:
@@ -89,26 +90,33 @@ class SqlInbox:
             return await insert_inbox_rows(conn, [(consumer, m) for m in messages])
 
     async def due(self, consumer: str, limit: int) -> list[InboxItem]:
-        earlier = aliased(i)
-        blocked = exists().where(
-            earlier.c.consumer == i.c.consumer,
-            earlier.c.aggregate_id == i.c.aggregate_id,
-            earlier.c.status == PENDING,
-            earlier.c.position < i.c.position,
-        )
-        query = (
-            select(i)
-            .where(
-                i.c.consumer == consumer,
-                i.c.status == PENDING,
-                i.c.next_attempt_at <= utcnow(),
-                ~blocked,
-            )
-            .order_by(i.c.position)
-            .limit(limit)
-        )
+        """Walk the pending rows in position order, taking the first row of each
+        aggregate when it is due; a row waiting for its retry holds back only its own
+        aggregate. Pages through the rows (keyset on position) so that many rows
+        waiting for a retry at the front never hide the ones behind them."""
+        now = utcnow()
+        picked: list[InboxItem] = []
+        seen: set[Any] = set()
+        after: int | None = None
+        page = max(4 * limit, 200)
         async with self._engine.connect() as conn:
-            return [_item(row) for row in (await conn.execute(query)).all()]
+            for _ in range(_MAX_PAGES):
+                query = select(i).where(i.c.consumer == consumer, i.c.status == PENDING)
+                if after is not None:
+                    query = query.where(i.c.position > after)
+                rows = (await conn.execute(query.order_by(i.c.position).limit(page))).all()
+                for row in rows:
+                    if row.aggregate_id in seen:
+                        continue
+                    seen.add(row.aggregate_id)
+                    if row.next_attempt_at <= now:
+                        picked.append(_item(row))
+                        if len(picked) >= limit:
+                            return picked
+                if len(rows) < page:
+                    break
+                after = rows[-1].position
+        return picked
 
     async def process(self, item: InboxItem, handle: HandleInTransaction) -> bool:
         async with self._engine.connect() as conn:
