@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format bench bench-auth bench-events install install-dev erd clean help
+.PHONY: run test lint format bench bench-auth bench-events install install-dev erd asyncapi clean help
 
 help:
 	@echo "make run    - install, migrate, seed demo data (first start) and serve on AGORA_HOST:AGORA_PORT"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   - ruff, formatting, mypy (strict) and the import-layer contracts"
 	@echo "make bench  - load benchmarks against PostgreSQL; writes docs/performance.md"
 	@echo "make bench-auth - token verification and login benchmarks; writes docs/performance.md"
+	@echo "make asyncapi - regenerate docs/asyncapi.json from the event catalogue"
 	@echo "make bench-events - relay, consumer and commit-to-consumer latency; writes docs/performance.md"
 
 $(BIN)/python:
@@ -52,6 +53,9 @@ format: install-dev
 
 erd: install-dev
 	$(BIN)/agora erd --output docs/erd.md
+
+asyncapi: install-dev
+	$(BIN)/agora events asyncapi > docs/asyncapi.json
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py

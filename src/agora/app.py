@@ -15,6 +15,8 @@ from agora.bootstrap import Container, build_container
 from agora.catalog.api import router as catalog_router
 from agora.http import docs, health
 from agora.http.errors import install_error_handlers
+from agora.http.events import asyncapi
+from agora.http.events.api import router as events_router
 from agora.http.middleware import RequestContextMiddleware
 from agora.http.rate_limit import RateLimitMiddleware
 from agora.identity.access.api import api_keys_router, users_router
@@ -46,6 +48,7 @@ API_ROUTERS = (
     users_router,
     api_keys_router,
     audit_router,
+    events_router,
     oidc_router,
 )
 
@@ -101,6 +104,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)
+    app.include_router(asyncapi.router)
     app.include_router(well_known_router)
     app.mount("/docs/static", docs.docs_static, name="docs-static")
     for router in API_ROUTERS:

@@ -55,7 +55,7 @@ async def build_container(settings: Settings) -> Container:
     commerce = build_commerce(
         settings, commerce_adapters(settings, engine), audit=audit, accounts=identity.accounts
     )
-    events = build_events(settings, engine, build_consumers(commerce))
+    events = build_events(settings, engine, build_consumers(commerce), audit=audit)
     announce_production_notices(settings, infrastructure.health)
     return Container(settings, engine, infrastructure, identity, commerce, events, tuple(on_close))
 

@@ -50,6 +50,7 @@ class Container:
             commerce.payments,
             commerce.carts,
             commerce.orders,
+            self.events.operations,
             authenticator=identity.authenticator,
             cookie_sessions=identity.sessions,
             rate_limiter=infra.rate_limiter,

@@ -1,9 +1,10 @@
 """The events backbone, wired: the catalogue of every context's events, the consumers,
 and the relay's delivery (RabbitMQ with a broker URL, this database's inboxes without).
 
-``build_backbone`` returns what a process runs (the web process in embedded mode,
+``build_events`` returns what a process runs (the web process in embedded mode,
 ``agora worker`` always); ``Events`` also carries the operators' side (status, dead
-letters) that the CLI and the staff API use.
+letters, drain: ``operations``) that ``agora events`` and the staff API use, and the
+AsyncAPI document generated from the catalogue.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agora import __version__
 from agora.bootstrap.commerce import Commerce
 from agora.catalog.events import EVENT_TYPES as CATALOG_EVENTS
 from agora.identity.events import EVENT_TYPES as IDENTITY_EVENTS
 from agora.ordering.consumers import refund_due_consumer
 from agora.ordering.events import EVENT_TYPES as ORDERING_EVENTS
 from agora.payments.events import EVENT_TYPES as PAYMENTS_EVENTS
+from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.db.dead_letters import SqlDeadLetters
 from agora.platform.db.inbox import SqlInbox
 from agora.platform.db.listener import INBOX_CHANNEL, OUTBOX_CHANNEL, PgNotifications
@@ -27,6 +30,7 @@ from agora.platform.db.outbox import SqlOutbox
 from agora.platform.events import EventCatalogue, EventType
 from agora.platform.events.backbone import EventBackbone
 from agora.platform.events.consumers import Consumer, Consumers
+from agora.platform.events.operations import EventsOperations
 from agora.platform.events.ports import Publisher
 from agora.platform.events.relay import OutboxRelay
 from agora.platform.events.retry import RetryPolicy
@@ -51,6 +55,7 @@ class Events:
     consumers: Consumers
     admin: SqlDeadLetters
     backbone: EventBackbone
+    operations: EventsOperations
 
 
 def build_consumers(commerce: Commerce) -> Consumers:
@@ -65,8 +70,11 @@ def build_events(
     *,
     publisher: Publisher | None = None,
     services: tuple[tuple[str, Callable[[], Coroutine[Any, Any, None]]], ...] = (),
+    audit: AuditTrail | None = None,
 ) -> Events:
-    """``publisher`` None: embedded delivery into this database's inboxes."""
+    """``publisher`` None: embedded delivery into this database's inboxes. ``audit``
+    records replays and purges (the container passes its trail; a backbone built only
+    to run consumers needs none)."""
     catalogue = event_catalogue()
     unknown = {e for c in consumers for e in c.events if e not in catalogue}
     if unknown:
@@ -110,7 +118,17 @@ def build_events(
     closers = (publisher.close,) if publisher is not None else ()
     backbone = EventBackbone(relay, runners, extra, closers)
     backbone_ref.append(backbone)
-    return Events(catalogue, consumers, SqlDeadLetters(engine), backbone)
+    admin = SqlDeadLetters(engine)
+    operations = EventsOperations(
+        admin,
+        catalogue,
+        consumers,
+        backbone,
+        audit or NullAuditTrail(),
+        exchange=settings.broker_exchange,
+        version=__version__,
+    )
+    return Events(catalogue, consumers, admin, backbone, operations)
 
 
 def _wake(backbones: list[EventBackbone], consumer: str) -> None:

@@ -32,15 +32,22 @@ class Permission(StrEnum):
     ORDERS_MANAGE = "orders:manage"
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
+    EVENTS_READ = "events:read"
+    EVENTS_MANAGE = "events:manage"
 
 
 _STAFF = frozenset(
-    {Permission.CATALOG_WRITE, Permission.CATALOG_READ_UNPUBLISHED, Permission.ORDERS_MANAGE}
+    {
+        Permission.CATALOG_WRITE,
+        Permission.CATALOG_READ_UNPUBLISHED,
+        Permission.ORDERS_MANAGE,
+        Permission.EVENTS_READ,
+    }
 )
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(),
     Role.STAFF: _STAFF,
-    Role.ADMIN: _STAFF | {Permission.USERS_MANAGE, Permission.AUDIT_READ},
+    Role.ADMIN: _STAFF | {Permission.USERS_MANAGE, Permission.AUDIT_READ, Permission.EVENTS_MANAGE},
 }
 
 

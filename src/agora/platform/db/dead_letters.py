@@ -84,21 +84,45 @@ class SqlDeadLetters:
             consumers=tuple(lags),
         )
 
-    async def dead_letters(self, limit: int, consumer: str | None = None) -> list[DeadLetter]:
+    async def dead_letters(
+        self, limit: int, consumer: str | None = None, offset: int = 0
+    ) -> list[DeadLetter]:
+        """Refused outbox rows first (in commit order), then inbox rows as they failed."""
         letters: list[DeadLetter] = []
+        relay_total = 0
         async with self._engine.connect() as conn:
             if consumer in (None, RELAY):
+                relay_total = (
+                    await conn.execute(select(func.count()).where(o.c.dead_at.is_not(None)))
+                ).scalar_one()
                 query = select(o).where(o.c.dead_at.is_not(None)).order_by(o.c.position)
-                for row in (await conn.execute(query.limit(limit))).all():
+                for row in (await conn.execute(query.offset(offset).limit(limit))).all():
                     letters.append(_relay_letter(row))
-            if consumer != RELAY:
+            if consumer != RELAY and len(letters) < limit:
                 query = select(i).where(i.c.status == DEAD)
                 if consumer is not None:
                     query = query.where(i.c.consumer == consumer)
-                query = query.order_by(i.c.handled_at, i.c.position).limit(limit)
+                query = (
+                    query.order_by(i.c.handled_at, i.c.position)
+                    .offset(max(0, offset - relay_total))
+                    .limit(limit - len(letters))
+                )
                 for row in (await conn.execute(query)).all():
                     letters.append(_inbox_letter(row))
-        return letters[:limit]
+        return letters
+
+    async def count(self, consumer: str | None = None) -> int:
+        total = 0
+        async with self._engine.connect() as conn:
+            if consumer in (None, RELAY):
+                query = select(func.count()).where(o.c.dead_at.is_not(None))
+                total += (await conn.execute(query)).scalar_one()
+            if consumer != RELAY:
+                query = select(func.count()).where(i.c.status == DEAD)
+                if consumer is not None:
+                    query = query.where(i.c.consumer == consumer)
+                total += (await conn.execute(query)).scalar_one()
+        return total
 
     async def replay(self, event_id: UUID | None, consumer: str | None = None) -> int:
         count = await self._change(
@@ -116,7 +140,12 @@ class SqlDeadLetters:
             outbox_written.send()
         return count
 
-    async def purge(self, event_id: UUID | None, consumer: str | None = None) -> int:
+    async def purge(
+        self,
+        event_id: UUID | None,
+        consumer: str | None = None,
+        failed_before: datetime | None = None,
+    ) -> int:
         now = utcnow()
         # A refused outbox row becomes history: marked published, so no relay takes it.
         return await self._change(
@@ -124,6 +153,7 @@ class SqlDeadLetters:
             consumer,
             relay_values={"dead_at": None, "published_at": now},
             inbox_values={"status": PURGED, "handled_at": now},
+            failed_before=failed_before,
         )
 
     async def _change(
@@ -133,6 +163,7 @@ class SqlDeadLetters:
         *,
         relay_values: dict[str, Any],
         inbox_values: dict[str, Any],
+        failed_before: datetime | None = None,
     ) -> int:
         count = 0
         async with self._engine.begin() as conn:
@@ -140,6 +171,8 @@ class SqlDeadLetters:
                 query = update(o).where(o.c.dead_at.is_not(None))
                 if event_id is not None:
                     query = query.where(o.c.id == event_id)
+                if failed_before is not None:
+                    query = query.where(o.c.dead_at < failed_before)
                 count += (await conn.execute(query.values(**relay_values))).rowcount
             if consumer != RELAY:
                 query = update(i).where(i.c.status == DEAD)
@@ -147,6 +180,8 @@ class SqlDeadLetters:
                     query = query.where(i.c.event_id == event_id)
                 if consumer is not None:
                     query = query.where(i.c.consumer == consumer)
+                if failed_before is not None:
+                    query = query.where(i.c.handled_at < failed_before)
                 count += (await conn.execute(query.values(**inbox_values))).rowcount
         return count
 

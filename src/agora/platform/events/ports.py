@@ -114,13 +114,24 @@ class BackboneStatus:
 class DeadLetterAdmin(Protocol):
     async def status(self, consumers: Sequence[str]) -> BackboneStatus: ...
 
-    async def dead_letters(self, limit: int, consumer: str | None = None) -> list[DeadLetter]: ...
+    async def dead_letters(
+        self, limit: int, consumer: str | None = None, offset: int = 0
+    ) -> list[DeadLetter]: ...
+
+    async def count(self, consumer: str | None = None) -> int:
+        """Dead letters in all (of ``consumer``, ``"relay"`` for refused outbox rows)."""
+        ...
 
     async def replay(self, event_id: UUID | None, consumer: str | None = None) -> int:
         """Put dead letters back to be tried again (``None``: all of them)."""
         ...
 
-    async def purge(self, event_id: UUID | None, consumer: str | None = None) -> int:
-        """Drop dead letters for good; their events stay marked so a redelivery is
-        still ignored."""
+    async def purge(
+        self,
+        event_id: UUID | None,
+        consumer: str | None = None,
+        failed_before: datetime | None = None,
+    ) -> int:
+        """Drop dead letters (that failed before ``failed_before``) for good; their events
+        stay marked so a redelivery is still ignored."""
         ...
