@@ -27,6 +27,7 @@ from agora.ordering.carts import CartService
 from agora.ordering.services import OrderService
 from agora.platform.access import PERMISSIONS, Permission, Principal, Role
 from agora.platform.errors import NotFoundError, PermissionDeniedError
+from agora.platform.events.operations import EventsOperations, Selection
 from agora.platform.ids import new_id
 from agora.platform.money import Money
 
@@ -40,6 +41,7 @@ class Services:
     catalog: CatalogService
     orders: OrderService
     users: UserAdministration
+    events: EventsOperations
 
 
 Operation = Callable[[Services, Principal, UUID], Awaitable[object]]
@@ -111,6 +113,20 @@ PRIVILEGED: dict[str, tuple[Permission, Operation]] = {
         Permission.USERS_MANAGE,
         lambda s, p, i: s.users.update_user(p, i, role=Role.STAFF),
     ),
+    "EventsOperations.status": (Permission.EVENTS_READ, lambda s, p, i: s.events.status(p)),
+    "EventsOperations.dead_letters": (
+        Permission.EVENTS_READ,
+        lambda s, p, i: s.events.dead_letters(p, limit=1),
+    ),
+    "EventsOperations.replay": (
+        Permission.EVENTS_MANAGE,
+        lambda s, p, i: s.events.replay(p, Selection(ids=(i,))),
+    ),
+    "EventsOperations.purge": (
+        Permission.EVENTS_MANAGE,
+        lambda s, p, i: s.events.purge(p, Selection(ids=(i,))),
+    ),
+    "EventsOperations.drain": (Permission.EVENTS_MANAGE, lambda s, p, i: s.events.drain(p, 0.1)),
 }
 
 # Operations that create or list rather than act on the id they are given: with the
@@ -121,6 +137,12 @@ ACT_ON_NOTHING_IN_PARTICULAR = {
     "CatalogService.create_category",
     "CatalogService.list_products",
     "UserAdministration.list_users",
+    # Events operations read figures, or change nothing for an unknown id (reported missing).
+    "EventsOperations.status",
+    "EventsOperations.dead_letters",
+    "EventsOperations.replay",
+    "EventsOperations.purge",
+    "EventsOperations.drain",
 }
 
 # Methods any signed-in user may call: they act only on the caller's own objects (another
@@ -139,7 +161,14 @@ OWN_DATA = {
     "ApiKeyService.list",
     "ApiKeyService.revoke",
 }
-SERVICES = [CatalogService, CartService, OrderService, UserAdministration, ApiKeyService]
+SERVICES = [
+    CatalogService,
+    CartService,
+    OrderService,
+    UserAdministration,
+    ApiKeyService,
+    EventsOperations,
+]
 
 
 @pytest.fixture
@@ -148,6 +177,7 @@ def services(container: Container) -> Services:
         container.commerce.catalog,
         container.commerce.orders,
         container.identity.users,
+        container.events.operations,
     )
 
 
