@@ -55,7 +55,7 @@ erd: install-dev
 	$(BIN)/agora erd --output docs/erd.md
 
 asyncapi: install-dev
-	$(BIN)/agora events asyncapi > docs/asyncapi.json
+	$(BIN)/agora events asyncapi > docs/asyncapi.json.tmp && mv docs/asyncapi.json.tmp docs/asyncapi.json
 
 bench: install-dev
 	$(BIN)/python benchmarks/run.py

@@ -20,6 +20,8 @@ _STYLE = (
     "input,button{font:inherit;padding:.4rem .6rem}"
     ".error{color:#a4001c}.note{color:#555}"
     "article{border-top:1px solid #ddd;padding:.5rem 0}"
+    "table{border-collapse:collapse}th,td{border:1px solid #ddd;padding:.2rem .5rem;"
+    "text-align:left;vertical-align:top}"
 )
 # Stricter than the site-wide page policy: these pages load nothing and run no script.
 CSP = (

@@ -111,3 +111,4 @@ async def test_the_page_renders_every_event_offline_without_script(
         assert f'id="channel-{event_type.name}"' in html
     assert "ordering.refund-due" in html  # who consumes what
     assert 'href="#schema-MoneyPayload"' in html  # nested schemas are linked
+    assert 'array of <a href="#schema-OrderLinePayload">' in html

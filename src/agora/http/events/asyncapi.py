@@ -126,6 +126,9 @@ def _type_html(field: dict[str, Any]) -> str:
     if isinstance(ref, str) and ref.startswith(SCHEMA_REF):
         name = ref[len(SCHEMA_REF) :]
         return f'<a href="#schema-{escape(name)}">{escape(name)}</a>'
+    items = field.get("items")
+    if field.get("type") == "array" and isinstance(items, dict) and "$ref" in items:
+        return f"array of {_type_html(items)}"
     return escape(_type(field))
 
 
