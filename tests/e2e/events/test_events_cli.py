@@ -22,6 +22,7 @@ from agora.platform.db.inbox import SqlInbox
 from agora.platform.db.migrations import upgrade
 from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.events import DomainEvent, EventMessage
+from agora.platform.events.operations import CLI
 from agora.platform.ids import new_id
 from tests.conftest import make_test_settings
 
@@ -167,3 +168,28 @@ def test_bad_input_exits_non_zero_with_a_reason(
     result = events(fresh_database, *args)
     assert result.exit_code == code, result.output
     assert message in result.output
+
+
+async def _pages(url: str) -> list[tuple[list[str], int]]:
+    container = await build_container(make_test_settings(url))
+    try:
+        operations = container.events.operations
+        pages = []
+        for offset in range(3):
+            found, total = await operations.dead_letters(CLI, limit=1, offset=offset)
+            pages.append(([letter.consumer for letter in found], total))
+        return pages
+    finally:
+        await container.close()
+
+
+def test_pages_run_through_the_relays_letters_then_the_consumers(
+    fresh_database: str, letters: dict[str, UUID]
+) -> None:
+    assert asyncio.run(_pages(fresh_database)) == [(["relay"], 2), ([REFUNDS], 2), ([], 2)]
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2() -> None:
+    result = events("postgresql://nobody@127.0.0.1:9/agora", "status")
+    assert result.exit_code == 2
+    assert "cannot reach the database" in result.stderr

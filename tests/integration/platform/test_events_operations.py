@@ -9,6 +9,7 @@ database is shared with the rest of the suite.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -278,3 +279,23 @@ async def test_staff_read_status_and_dead_letters_and_customers_do_not(
         await operations.status(customer)
     with pytest.raises(PermissionDeniedError):
         await operations.dead_letters(customer)
+
+
+async def test_two_operators_replaying_the_same_letter_at_once_replay_it_once(
+    container: Container, probe: Probe, audit: RecordingAuditTrail
+) -> None:
+    events = events_for(container, probe, audit, events_max_attempts=1)
+    probe.fail = lambda _event: True
+    await commit(container, registered(uuid4(), "twice@example.com"))
+    await events.operations.drain(CLI, 10)
+    (letter,), _ = await events.operations.dead_letters(CLI, consumer=probe.name)
+    probe.fail = lambda _event: False
+    selection = Selection(ids=(letter.event_id,))
+
+    outcomes = await asyncio.gather(
+        events.operations.replay(CLI, selection), events.operations.replay(CLI, selection)
+    )
+    await events.operations.drain(CLI, 10)
+
+    assert sorted(outcome.changed for outcome in outcomes) == [0, 1]
+    assert probe.handled == ["twice@example.com"]
