@@ -66,6 +66,7 @@ def serve(
     console.print(f"[bold]Agora[/] on {base}  ({describe_database(settings.database_url)})")
     console.print(f"  API:        {base}/api/v1/products")
     console.print(f"  API docs:   {base}/docs")
+    console.print(f"  Events:     {base}/asyncapi")
     console.print(f"  Health:     {base}/health/ready")
     if not settings.is_production:
         console.print(
