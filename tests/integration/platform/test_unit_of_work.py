@@ -144,3 +144,18 @@ async def test_after_the_outermost_commits_units_open_their_own(container: Conta
             assert not own.joined
             assert own.connection is not first.connection
         assert not first.joined
+
+
+async def test_a_nested_units_events_reach_the_outbox_with_the_outermost(
+    container: Container,
+) -> None:
+    rolled_back, committed = new_id(), new_id()
+    for aggregate, commit in ((rolled_back, False), (committed, True)):
+        async with SqlUnitOfWork(container.engine) as outer:
+            async with SqlUnitOfWork(container.engine) as inner:
+                inner.record(DomainEvent("test.Happened", aggregate, {}))
+                await inner.commit()
+            if commit:
+                await outer.commit()
+    assert await _count_outbox(container, rolled_back) == 0
+    assert await _count_outbox(container, committed) == 1

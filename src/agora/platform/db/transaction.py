@@ -20,11 +20,13 @@ from agora.platform.events.signals import outbox_written
 class _Ambient:
     """An open transaction that units of work opened meanwhile join."""
 
-    __slots__ = ("connection", "open")
+    __slots__ = ("connection", "open", "wrote_events")
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.open = True
+        # A joined unit put events in the outbox: the outermost commit wakes the relay.
+        self.wrote_events = False
 
 
 # The transaction units of work join instead of opening their own: an event handler's
@@ -95,7 +97,7 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         ambient = _ambient.get() if self._join else None
         if ambient is not None and ambient.open:
-            self.connection, self._joined = ambient.connection, True
+            self._shared, self.connection, self._joined = ambient, ambient.connection, True
             if not self._read_only:
                 self._savepoint = await ambient.connection.begin_nested()
             self._bind(ambient.connection)
@@ -175,11 +177,14 @@ class SqlUnitOfWork:
         if self._joined:
             if self._savepoint is not None:
                 await self._savepoint.commit()
+            if wrote_events and self._shared is not None:
+                self._shared.wrote_events = True
             self._committed = True
             return
         if self._shared is not None:
             # Units opened after this commit, still inside the block, get their own.
             self._shared.open = False
+            wrote_events = wrote_events or self._shared.wrote_events
         await self.connection.commit()
         self._committed = True
         if wrote_events:
