@@ -201,3 +201,25 @@ async def test_concurrent_audited_actions_leave_one_unforked_chain(
     assert after.checked == before.checked + 20
     for user in customers:
         assert await records_for(engine, str(user.id)) == [("users.role_changed", "success")]
+
+
+async def test_through_the_api_a_change_without_its_record_is_an_error_and_not_made(
+    container: Container, client: httpx.AsyncClient, admin: Account
+) -> None:
+    customer = await stored_user(container.engine, prefix="audit-api")
+    target = f"/api/v1/users/{customer.id}"
+    async with refusing_inserts(
+        container.engine, "audit_records", f"NEW.target_id = '{customer.id}'"
+    ):
+        refused = await client.patch(target, json={"role": "staff"}, headers=admin.headers)
+    assert refused.status_code in (500, 503), refused.text
+    assert refused.json()["success"] is False
+    shown = await client.get(target, headers=admin.headers)
+    assert shown.json()["data"]["role"] == "customer"
+    assert await records_for(container.engine, str(customer.id)) == []
+    # With the trail writable, the same request succeeds and is recorded once.
+    changed = await client.patch(target, json={"role": "staff"}, headers=admin.headers)
+    assert changed.status_code == 200, changed.text
+    assert await records_for(container.engine, str(customer.id)) == [
+        ("users.role_changed", "success")
+    ]
