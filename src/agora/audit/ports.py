@@ -46,6 +46,13 @@ class AuditUnitOfWork(UnitOfWork, Protocol):
     @property
     def chain(self) -> AuditChain: ...
 
+    @property
+    def joined(self) -> bool:
+        """Whether the unit runs in the caller's open transaction rather than its own."""
+        ...
+
 
 AuditUnitOfWorkFactory = Callable[..., AuditUnitOfWork]
-"""Called as ``factory()`` for a writing unit or ``factory(read_only=True)`` for a query."""
+"""Called as ``factory()`` for a writing unit, which joins the caller's open unit of work
+if there is one, ``factory(join=False)`` for one in its own transaction whatever the
+caller holds, or ``factory(read_only=True)`` for a query."""

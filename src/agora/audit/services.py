@@ -1,11 +1,14 @@
 """Audit use cases: record an action, query the trail, verify the chain.
 
 ``AuditService`` is the platform's ``AuditTrail``: every context records through it.
-A record is written in its own short transaction, after the caller's action committed
-(see ADR 0022): it cannot hold the caller's transaction open and the caller's SQL
-never waits on the chain head. When the write fails the action is not undone and the
-caller gets no error; the record goes to the application log in full instead, at
-ERROR level, so it is not lost and operators are alerted.
+The record of a successful action joins the caller's open unit of work (see ADR 0022):
+it commits with the action or not at all, so a crash cannot keep one without the other,
+and a record that cannot be written raises, which rolls the action back. A refused or
+failed attempt has no transaction to join (its unit rolls back, or never wrote): its
+record is written in a short transaction of its own, and when that write fails the
+caller gets no error; the record goes to the application log in full instead, at ERROR
+level, so it is not lost and operators are alerted. A successful action recorded with
+no unit open (it stores nothing itself) is written the same way.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from agora.audit.domain import (
     ChainReport,
     ChainVerifier,
 )
-from agora.audit.ports import AuditUnitOfWorkFactory
+from agora.audit.ports import AuditUnitOfWork, AuditUnitOfWorkFactory
 from agora.platform.access import Permission, Principal
 from agora.platform.clock import utcnow
 from agora.platform.errors import ValidationError
@@ -52,7 +55,8 @@ class AuditService:
         outcome: str = "success",
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        """Append one record; never raises for a storage failure (it is logged instead)."""
+        """Append one record: a success inside the caller's open unit, raising when it
+        cannot be stored; anything else in its own transaction, logged when it cannot."""
         entry = AuditEntry.create(
             action,
             occurred_at=utcnow(),
@@ -64,9 +68,22 @@ class AuditService:
             request_id=current_request_id(),
             details=details,
         )
+        uow = self._uow(join=outcome == "success")
         try:
-            await self.append(entry)
-        except Exception as exc:  # the action already happened; keep its record somewhere
+            async with uow:
+                await self._append_in(uow, entry)
+        except Exception as exc:
+            if uow.joined:  # no action without its record: the caller's unit rolls back
+                log.error(
+                    "audit_record_not_written",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                    audit_action=entry.action,
+                    action_rolled_back=True,
+                )
+                raise
+            # Nothing to roll back (a refusal, or an action already committed): keep the
+            # record somewhere.
             log.error(
                 "audit_record_not_written",
                 error=type(exc).__name__,
@@ -84,11 +101,18 @@ class AuditService:
     async def append(self, entry: AuditEntry) -> AuditRecord:
         """Chain ``entry`` after the current head; raises when it cannot be stored."""
         async with self._uow() as uow:
-            head = await uow.chain.lock_head()
-            record = AuditRecord.chained(entry, new_id(), head.seq + 1, head.hash)
-            await uow.records.add(record)
-            await uow.chain.advance(record)
-            await uow.commit()
+            return await self._append_in(uow, entry)
+
+    @staticmethod
+    async def _append_in(uow: AuditUnitOfWork, entry: AuditEntry) -> AuditRecord:
+        # The head stays locked until the unit (or, joined, the caller's) ends: appenders
+        # queue on it (FOR UPDATE on PostgreSQL, the write lock on SQLite), so the chain
+        # never forks.
+        head = await uow.chain.lock_head()
+        record = AuditRecord.chained(entry, new_id(), head.seq + 1, head.hash)
+        await uow.records.add(record)
+        await uow.chain.advance(record)
+        await uow.commit()
         return record
 
     # -- reading ------------------------------------------------------------------------

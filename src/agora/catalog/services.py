@@ -205,8 +205,10 @@ class CatalogService:
                 replace(product, deleted_at=now, updated_at=now), product.version
             )
             uow.record(product_event("ProductDeleted", saved))
+            await self._audit_deleted(
+                principal, "product", saved.id, sku=saved.sku, name=saved.name
+            )
             await uow.commit()
-        await self._audit_deleted(principal, "product", saved.id, sku=saved.sku, name=saved.name)
 
     async def adjust_stock(
         self, principal: Principal, product_id: UUID, delta: int, reason: str
@@ -335,13 +337,16 @@ class CatalogService:
                 replace(category, deleted_at=now, updated_at=now), category.version
             )
             uow.record(category_event("CategoryDeleted", saved))
+            await self._audit_deleted(
+                principal, "category", saved.id, slug=saved.slug, name=saved.name
+            )
             await uow.commit()
-        await self._audit_deleted(principal, "category", saved.id, slug=saved.slug, name=saved.name)
 
     async def _audit_deleted(
         self, principal: Principal, kind: str, target_id: UUID, **details: str
     ) -> None:
-        """The audit record of a staff deletion: ``catalog.<kind>_deleted``."""
+        """The audit record of a staff deletion, ``catalog.<kind>_deleted``, written in the
+        deletion's unit of work."""
         await self._audit.record(
             f"catalog.{kind}_deleted",
             actor_id=principal.user_id,

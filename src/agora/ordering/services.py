@@ -316,8 +316,8 @@ class OrderService:
                 OrderStatus.REFUNDED,
             )
             uow.record(order_event(moved, reason=reason, refund_due=refund_due))
+            await self._audit_move(principal, order, target, reason, refund_due)
             await uow.commit()
-        await self._audit_move(principal, order, target, reason, refund_due)
         if refund_due:
             try:
                 moved = await self._refund_payment(moved)
@@ -350,7 +350,8 @@ class OrderService:
         reason: str | None,
         refund_due: bool,
     ) -> None:
-        """Refunds, and cancellations by staff, are admin actions an auditor must see."""
+        """Refunds, and cancellations by staff, are admin actions an auditor must see:
+        recorded in the move's unit of work, so the record commits with the move."""
         staff_cancel = target is OrderStatus.CANCELLED and principal.can(Permission.ORDERS_MANAGE)
         if target is not OrderStatus.REFUNDED and not staff_cancel:
             return

@@ -128,10 +128,10 @@ class PaymentService:
             saved = await uow.payments.save(refunded, payment.version)
             if saved:
                 uow.record(_event("PaymentRefunded", refunded))
+                await self._audit_refund(refunded, "requested")
                 await uow.commit()
             current = None if saved else await uow.payments.latest_for_order(order_id)
         if saved:
-            await self._audit_refund(refunded, "requested")
             return PaymentResult.of(refunded)
         # Someone else (a webhook, a concurrent refund) got there first: report their result.
         if current is not None and current.status is PaymentStatus.REFUNDED:
@@ -150,13 +150,13 @@ class PaymentService:
                 if not await uow.payments.save(updated, payment.version):
                     raise ConflictError("The payment changed concurrently; redeliver later.")
                 uow.record(_event(_EVENT_BY_STATUS[updated.status], updated))
+                if updated.status is PaymentStatus.REFUNDED:
+                    await self._audit_refund(updated, "provider_webhook")
             await uow.commit()
-        if updated is not None and updated.status is PaymentStatus.REFUNDED:
-            await self._audit_refund(updated, "provider_webhook")
         return event
 
     async def _audit_refund(self, payment: Payment, source: str) -> None:
-        """Money leaving the shop: recorded once, when the refund is stored."""
+        """Money leaving the shop: recorded once, in the unit of work that stores the refund."""
         await self._audit.record(
             "payments.refunded",
             target_type="payment",

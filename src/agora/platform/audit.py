@@ -26,10 +26,14 @@ class AuditTrail(Protocol):
     ) -> None:
         """Append one record; ``action`` is dotted, e.g. ``auth.login``.
 
-        Call it once the action has committed, outside any open writing unit of work:
-        the record is written in a transaction of its own (on SQLite it needs the write
-        lock that an open writing unit still holds). It does not raise when the record
-        cannot be stored; the record is logged instead.
+        Record a successful change inside the action's unit of work, last, just before
+        ``commit()``: the record joins that transaction, so it commits with the action or
+        not at all, and when it cannot be stored it raises, rolling the action back.
+        Record a refusal or failure (``outcome`` other than ``"success"``) outside any
+        open writing unit: it is written in a transaction of its own, so the refused
+        action's rollback does not take it along (on SQLite it needs the write lock an
+        open writing unit would still hold), and it does not raise when it cannot be
+        stored; it is logged instead, as is a success recorded with no unit open.
         """
         ...
 

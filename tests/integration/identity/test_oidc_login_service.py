@@ -59,7 +59,9 @@ def service(
     identity = container.identity
     return OidcLoginService(
         uow=partial(SqlOidcUnitOfWork, container.engine),
-        sign_in=identity.sign_in,
+        # One trail for both, as in production: the session's login record is the
+        # sign-in service's, written in the session's transaction.
+        sign_in=replace(identity.sign_in, audit=trail),
         hasher=identity.sign_in.hasher,
         provider=HttpOidcProvider(
             issuer=post_provider.issuer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from sqlalchemy import func, insert, select
 
 from agora.bootstrap import Container
@@ -66,3 +68,94 @@ async def test_an_exception_inside_the_unit_rolls_back(container: Container) -> 
     except RuntimeError:
         pass
     assert await _count_outbox(container, aggregate) == 0
+
+
+# -- nested units: one transaction, committed by the outermost unit ----------------------
+
+
+async def _count_keys(container: Container, key: str) -> int:
+    """Committed claims of ``key``, read from another connection (a reader on SQLite)."""
+    async with SqlUnitOfWork(container.engine, read_only=True, join=False) as uow:
+        query = select(func.count()).where(idempotency_keys.c.key == key)
+        return int((await uow.connection.execute(query)).scalar_one())
+
+
+async def _claim(uow: SqlUnitOfWork, key: str) -> None:
+    await uow.connection.execute(
+        insert(idempotency_keys).values(
+            scope="test", key=key, request_hash="x", created_at=utcnow()
+        )
+    )
+
+
+async def test_a_nested_unit_commits_only_with_the_outermost(container: Container) -> None:
+    inner_key, outer_key = f"inner-{new_id()}", f"outer-{new_id()}"
+
+    async def nested_then_fail() -> None:
+        async with SqlUnitOfWork(container.engine) as outer:
+            await _claim(outer, outer_key)
+            async with SqlUnitOfWork(container.engine) as inner:
+                assert inner.joined
+                assert inner.connection is outer.connection
+                await _claim(inner, inner_key)
+                await inner.commit()
+            raise RuntimeError("the outer unit fails after the inner one committed")
+
+    with suppress(RuntimeError):
+        await nested_then_fail()
+    assert await _count_keys(container, inner_key) == 0
+    assert await _count_keys(container, outer_key) == 0
+
+    async with SqlUnitOfWork(container.engine) as outer:
+        async with SqlUnitOfWork(container.engine) as inner:
+            await _claim(inner, inner_key)
+            await inner.commit()
+        assert await _count_keys(container, inner_key) == 0  # not yet: outer still open
+        await outer.commit()
+    assert await _count_keys(container, inner_key) == 1
+
+
+async def test_a_failed_nested_unit_rolls_back_only_its_own_work(container: Container) -> None:
+    inner_key, outer_key = f"inner-{new_id()}", f"outer-{new_id()}"
+    async with SqlUnitOfWork(container.engine) as outer:
+        await _claim(outer, outer_key)
+        try:
+            async with SqlUnitOfWork(container.engine) as inner:
+                await _claim(inner, inner_key)
+                raise RuntimeError("the inner unit fails")
+        except RuntimeError:
+            pass
+        await outer.commit()
+    assert await _count_keys(container, inner_key) == 0
+    assert await _count_keys(container, outer_key) == 1
+
+
+async def test_after_the_outermost_commits_units_open_their_own(container: Container) -> None:
+    later_key = f"later-{new_id()}"
+    async with SqlUnitOfWork(container.engine) as outer:
+        await outer.commit()
+        async with SqlUnitOfWork(container.engine) as later:
+            assert not later.joined
+            await _claim(later, later_key)
+            await later.commit()
+    assert await _count_keys(container, later_key) == 1
+    async with SqlUnitOfWork(container.engine) as first:
+        async with SqlUnitOfWork(container.engine, read_only=True, join=False) as own:
+            assert not own.joined
+            assert own.connection is not first.connection
+        assert not first.joined
+
+
+async def test_a_nested_units_events_reach_the_outbox_with_the_outermost(
+    container: Container,
+) -> None:
+    rolled_back, committed = new_id(), new_id()
+    for aggregate, commit in ((rolled_back, False), (committed, True)):
+        async with SqlUnitOfWork(container.engine) as outer:
+            async with SqlUnitOfWork(container.engine) as inner:
+                inner.record(DomainEvent("test.Happened", aggregate, {}))
+                await inner.commit()
+            if commit:
+                await outer.commit()
+    assert await _count_outbox(container, rolled_back) == 0
+    assert await _count_outbox(container, committed) == 1

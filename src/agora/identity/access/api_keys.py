@@ -151,21 +151,21 @@ class ApiKeyService:
                     if await uow.api_keys.count_usable(owner.id, now) >= self.max_per_user:
                         raise ApiKeyLimitError(limit=self.max_per_user)
                     await uow.api_keys.add(stored)
+                    await self.audit.record(
+                        "api_keys.created",
+                        actor_id=principal.user_id,
+                        target_type="api_key",
+                        target_id=str(stored.id),
+                        details={
+                            "name": name,
+                            "prefix": prefix,
+                            "scopes": sorted(scope.value for scope in wanted),
+                            "expires_at": None if expires_at is None else expires_at.isoformat(),
+                        },
+                    )
                     await uow.commit()
             except AlreadyExistsError:  # the random prefix was taken: draw another
                 continue
-            await self.audit.record(
-                "api_keys.created",
-                actor_id=principal.user_id,
-                target_type="api_key",
-                target_id=str(stored.id),
-                details={
-                    "name": name,
-                    "prefix": prefix,
-                    "scopes": sorted(scope.value for scope in wanted),
-                    "expires_at": None if expires_at is None else expires_at.isoformat(),
-                },
-            )
             return stored, key
         raise ConflictError("Could not create a unique API key; try again.")
 
@@ -181,15 +181,15 @@ class ApiKeyService:
             revoked = await uow.api_keys.revoke(key_id, principal.user_id, utcnow())
             if revoked is None:
                 raise NotFoundError("No API key of yours has this id.", api_key_id=str(key_id))
+            await self.audit.record(
+                "api_keys.revoked",
+                actor_id=principal.user_id,
+                target_type="api_key",
+                target_id=str(key_id),
+                details={"prefix": revoked.prefix, "name": revoked.name},
+            )
             await uow.commit()
         self.keys.forget_key(key_id)
-        await self.audit.record(
-            "api_keys.revoked",
-            actor_id=principal.user_id,
-            target_type="api_key",
-            target_id=str(key_id),
-            details={"prefix": revoked.prefix, "name": revoked.name},
-        )
 
 
 class ApiKeyAuthenticator:

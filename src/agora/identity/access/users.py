@@ -99,16 +99,17 @@ class UserAdministration:
                 if user.is_active and not changed.is_active:
                     await uow.refresh_tokens.revoke_all_for_user(user.id, now)
                     keys_revoked = await uow.api_keys.revoke_all_for_user(user.id, now)
+                await self._record_changes(principal, user, changed, keys_revoked)
                 await uow.commit()
         if last_admin:
-            # Recorded after the unit: the audit trail may need the write lock it held.
+            # A refusal is recorded after the unit, in a transaction of its own: the
+            # unit rolled back, and on SQLite it held the write lock.
             await self._refused(principal, user_id, role, is_active, "last_admin")
             raise LastAdminError()
         self.keys.forget_owner(user.id)
         self._changed_access(changed)
         if self.revocations is not None and user.is_active and not changed.is_active:
             await self.revocations.poll()
-        await self._record_changes(principal, user, changed, keys_revoked)
         return changed
 
     # -- operators (the CLI) ----------------------------------------------------------
@@ -126,15 +127,15 @@ class UserAdministration:
                 changed = user.with_role(role, utcnow())
                 await uow.users.update(changed, expected_version=user.version)
                 user = changed
+                await self.audit.record(
+                    "users.role_changed",
+                    target_type="user",
+                    target_id=str(user.id),
+                    details={"from": previous.value, "to": role.value},
+                )
             await uow.commit()
         if previous is not role:
             self._changed_access(user)
-            await self.audit.record(
-                "users.role_changed",
-                target_type="user",
-                target_id=str(user.id),
-                details={"from": previous.value, "to": role.value},
-            )
         return user
 
     async def deactivate(self, email: str) -> User:
@@ -149,11 +150,11 @@ class UserAdministration:
             await uow.users.update(changed, expected_version=user.version)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             await uow.api_keys.revoke_all_for_user(user.id, now)
+            await self.audit.record("users.deactivated", target_type="user", target_id=str(user.id))
             await uow.commit()
         self._changed_access(changed)
         if self.revocations is not None:
             await self.revocations.poll()
-        await self.audit.record("users.deactivated", target_type="user", target_id=str(user.id))
         return changed
 
     # -- internals --------------------------------------------------------------------

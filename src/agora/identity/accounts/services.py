@@ -100,8 +100,8 @@ class AccountService:
             user = await uow.users.get(stored.user_id)
             if user is None or not user.is_active:
                 raise InvalidEmailTokenError()
+            await record_own_action(self.audit, "auth.email_verified", user)
             await uow.commit()
-        await record_own_action(self.audit, "auth.email_verified", user)
         return user
 
     async def email_verified(self, customer_id: UUID) -> bool:
@@ -126,10 +126,12 @@ class AccountService:
                 details={"email": email, "reason": "no active account"},
             )
             return
-        link = await self._issue(user, EmailTokenPurpose.RESET_PASSWORD, self.reset_ttl)
-        await self.audit.record(
-            "auth.password_reset_requested", target_type="user", target_id=str(user.id)
-        )
+        async with self.uow() as uow:  # the token's unit joins this one, with its record
+            link = await self._issue(user, EmailTokenPurpose.RESET_PASSWORD, self.reset_ttl)
+            await self.audit.record(
+                "auth.password_reset_requested", target_type="user", target_id=str(user.id)
+            )
+            await uow.commit()
         try:
             await self.mail.send(
                 user.email,
@@ -174,9 +176,9 @@ class AccountService:
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             # Following the link proved control of the mailbox, which is what verifying is.
             await uow.users.mark_email_verified(user.id, stored.email, now)
+            await record_own_action(self.audit, "auth.password_reset", user)
             await uow.commit()
         await self._sessions_revoked()
-        await record_own_action(self.audit, "auth.password_reset", user)
         return user
 
     # -- password change -------------------------------------------------------------
@@ -211,9 +213,9 @@ class AccountService:
                 await uow.refresh_tokens.revoke_other_families(user.id, principal.session_id, now)
             # A reset link mailed before the change must not undo it.
             await uow.email_tokens.delete_for_user(user.id, EmailTokenPurpose.RESET_PASSWORD)
+            await record_own_action(self.audit, "auth.password_changed", user)
             await uow.commit()
         await self._sessions_revoked()
-        await record_own_action(self.audit, "auth.password_changed", user)
         return user
 
     async def notify_password_changed(self, user_id: UUID) -> None:

@@ -115,9 +115,9 @@ class MfaChallenges:
                 )
             if not await uow.mfa_challenges.consume(challenge.id, now):
                 raise InvalidMfaTokenError()  # completed by a concurrent request; undo ours
+            if kind == "recovery_code":
+                await _recovery_code_used(uow, self.audit, user)
             await uow.commit()
-        if kind == "recovery_code":
-            await _recovery_code_used(self.uow, self.audit, user)
         return user, kind
 
 
@@ -188,8 +188,8 @@ class MfaService:
             await uow.recovery_codes.replace_all(
                 user.id, [RecoveryCode.of(new_id(), user.id, c, now) for c in codes]
             )
+            await record_own_action(self.audit, "mfa.enrolled", user, details={"method": "totp"})
             await uow.commit()
-        await record_own_action(self.audit, "mfa.enrolled", user, details={"method": "totp"})
         return codes
 
     async def disable(self, principal: Principal, code: str) -> None:
@@ -209,12 +209,12 @@ class MfaService:
                 raise InvalidMfaCodeError()
             await uow.totp.delete(user.id)
             await uow.recovery_codes.delete_all(user.id)
+            if kind == "recovery_code":
+                await _recovery_code_used(uow, self.audit, user)
+            await record_own_action(
+                self.audit, "mfa.disabled", user, details={"method": "totp", "with": kind}
+            )
             await uow.commit()
-        if kind == "recovery_code":
-            await _recovery_code_used(self.uow, self.audit, user)
-        await record_own_action(
-            self.audit, "mfa.disabled", user, details={"method": "totp", "with": kind}
-        )
 
     # -- operators --------------------------------------------------------------------------
 
@@ -233,13 +233,13 @@ class MfaService:
             had = await uow.totp.delete(user.id)
             await uow.recovery_codes.delete_all(user.id)
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
+            await self.audit.record(
+                "mfa.disabled",
+                target_type="user",
+                target_id=str(user.id),
+                details={"method": "totp", "with": "operator_reset"},
+            )
             await uow.commit()
-        await self.audit.record(
-            "mfa.disabled",
-            target_type="user",
-            target_id=str(user.id),
-            details={"method": "totp", "with": "operator_reset"},
-        )
         return user, had
 
     # -- internals --------------------------------------------------------------------------
@@ -278,15 +278,16 @@ async def _use_code(
 async def _code_refused(
     uow: MfaUnitOfWork, audit: AuditTrail, user: User, now: datetime, *, action: str, reason: str
 ) -> None:
-    """Count the wrong code towards the lockout, keep that count, and audit the refusal."""
+    """Count the wrong code towards the lockout, keep that count, and audit the refusal
+    (after the commit, in a transaction of its own: the caller raises next)."""
     await uow.totp.record_failure(user.id, now)
     await uow.commit()
     await record_own_action(audit, action, user, outcome="failure", details={"reason": reason})
 
 
-async def _recovery_code_used(uow: MfaUnitOfWorkFactory, audit: AuditTrail, user: User) -> None:
-    async with uow(read_only=True) as unit:
-        left = await unit.recovery_codes.count_unused(user.id)
+async def _recovery_code_used(uow: MfaUnitOfWork, audit: AuditTrail, user: User) -> None:
+    """Audit the spent recovery code in ``uow``, with the codes it leaves."""
+    left = await uow.recovery_codes.count_unused(user.id)
     await record_own_action(
         audit, "mfa.recovery_code_used", user, details={"recovery_codes_left": left}
     )

@@ -211,12 +211,11 @@ class OidcLoginService:
         challenge = await second_factor.challenge(user) if second_factor is not None else None
         if challenge is not None:
             return OidcLogin(user, outcome, challenge=challenge)
-        tokens = await self.sign_in.start_session(user, user_agent, ip)
-        await record_own_action(
-            self.audit,
-            "auth.login",
+        tokens = await self.sign_in.start_session(
             user,
-            details={"method": "oidc", "provider": self.provider_name, "account": outcome},
+            user_agent,
+            ip,
+            login={"method": "oidc", "provider": self.provider_name, "account": outcome},
         )
         return OidcLogin(user, outcome, tokens=tokens)
 
@@ -294,8 +293,8 @@ class OidcLoginService:
             await uow.users.add(user)
             await uow.oidc_links.add(_link_of(user.id, identity, email))
             uow.record(user_registered(user))
+            await self._linked(user, identity, new_account=True, password_cleared=False)
             await uow.commit()
-        await self._linked(user, identity, new_account=True, password_cleared=False)
         return user
 
     async def _link(self, user: User, identity: OidcIdentity) -> User:
@@ -322,13 +321,14 @@ class OidcLoginService:
                 await uow.users.update(changed, expected_version=current.version)
                 await uow.refresh_tokens.revoke_all_for_user(current.id, now)
                 current, cleared = changed, True
+            await self._linked(current, identity, new_account=False, password_cleared=cleared)
             await uow.commit()
-        await self._linked(current, identity, new_account=False, password_cleared=cleared)
         return current
 
     async def _linked(
         self, user: User, identity: OidcIdentity, *, new_account: bool, password_cleared: bool
     ) -> None:
+        """Audit the link, inside the unit of work that made it."""
         await record_own_action(
             self.audit,
             "identity.oidc_linked",

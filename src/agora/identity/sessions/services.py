@@ -83,15 +83,15 @@ class SessionService:
             if session_id not in {s.family_id for s in mine}:
                 raise SessionNotFoundError()
             await uow.refresh_tokens.revoke_family(session_id, now)
+            await self.audit.record(
+                "auth.session_revoked",
+                actor_id=principal.user_id,
+                target_type="session",
+                target_id=str(session_id),
+                details={"reason": "revoked", "current": session_id == principal.session_id},
+            )
             await uow.commit()
         self.revocations.add(session_id, now)
-        await self.audit.record(
-            "auth.session_revoked",
-            actor_id=principal.user_id,
-            target_type="session",
-            target_id=str(session_id),
-            details={"reason": "revoked", "current": session_id == principal.session_id},
-        )
 
     async def revoke_all(self, principal: Principal) -> int:
         """End every session of the caller, this one included; returns how many."""
@@ -99,19 +99,19 @@ class SessionService:
         async with self.uow() as uow:
             mine = await uow.refresh_tokens.list_current(principal.user_id, now)
             await uow.refresh_tokens.revoke_all_for_user(principal.user_id, now)
+            await self.audit.record(
+                "auth.logout_all",
+                actor_id=principal.user_id,
+                target_type="user",
+                target_id=str(principal.user_id),
+                details={"sessions": len(mine)},
+            )
             await uow.commit()
         ended = {s.family_id for s in mine}
         if principal.session_id is not None:
             ended.add(principal.session_id)
         for session_id in ended:
             self.revocations.add(session_id, now)
-        await self.audit.record(
-            "auth.logout_all",
-            actor_id=principal.user_id,
-            target_type="user",
-            target_id=str(principal.user_id),
-            details={"sessions": len(mine)},
-        )
         return len(mine)
 
     # -- cookie sessions ----------------------------------------------------------------
@@ -201,16 +201,16 @@ class SessionService:
         now = utcnow()
         async with self.uow() as uow:
             await uow.refresh_tokens.revoke_family(principal.session_id, now)
+            await self.audit.record(
+                "auth.session_revoked",
+                actor_id=principal.user_id,
+                target_type="session",
+                target_id=str(principal.session_id),
+                details={"reason": "logout"},
+            )
             await uow.commit()
         self.revocations.add(principal.session_id, now)
         self._cookies.pop(hash_refresh_token(cookie or ""), None)
-        await self.audit.record(
-            "auth.session_revoked",
-            actor_id=principal.user_id,
-            target_type="session",
-            target_id=str(principal.session_id),
-            details={"reason": "logout"},
-        )
 
     async def _load_cookie(self, token_hash: str) -> _KnownCookie | None:
         now = utcnow()

@@ -7,8 +7,10 @@ Password hashing is slow by design, so it always runs *outside* a writing transa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from agora.identity.audit import record_own_action
@@ -94,25 +96,46 @@ class SignInService:
             raise await self._login_failed(attempt, None)
         if not await self.hasher.verify(user.password_hash, password) or not user.is_active:
             raise await self._login_failed(attempt, user)
-        await self._password_accepted(attempt, user)
+        await self.throttle.succeeded(attempt.account, attempt.ip)
+        new_hash = None
         if self.hasher.needs_rehash(user.password_hash):
-            new_hash = await self.hasher.hash(password)
-            async with self.uow() as uow:
+            new_hash = await self.hasher.hash(password)  # hashed before the write lock
+        family_id = new_id()
+        await self.tokens.sync_keys()
+        # One unit: the accepted password's record commits with what it opened (the
+        # second factor's challenge, whose unit joins this one, or the session).
+        async with self.uow() as uow:
+            if new_hash is not None:
                 await uow.users.set_password_hash(user.id, new_hash)
-                await uow.commit()
-        # -- multi-factor authentication: the password step hands over to the second factor
-        if self.second_factor is not None:
-            challenge = await self.second_factor.challenge(user)
-            if challenge is not None:
-                return challenge
-        return await self.start_session(user, user_agent, ip)
+            # -- multi-factor authentication: the password step hands over to the second factor
+            challenge = None
+            if self.second_factor is not None:
+                challenge = await self.second_factor.challenge(user)
+            refresh = None
+            if challenge is None:
+                refresh = await self._issue_refresh(
+                    uow, user.id, family_id, user_agent, ip, started_at=utcnow()
+                )
+            await record_own_action(self.audit, "auth.login", user, details={"factor": "password"})
+            await uow.commit()
+        if refresh is None:
+            assert challenge is not None
+            return challenge
+        return self._pair(user, family_id, refresh)
 
     async def start_session(
-        self, user: User, user_agent: str | None, ip: str | None, *, mfa: bool = False
+        self,
+        user: User,
+        user_agent: str | None,
+        ip: str | None,
+        *,
+        mfa: bool = False,
+        login: Mapping[str, Any] | None = None,
     ) -> TokenPair:
         """Open a new session (refresh-token family) for an authenticated user.
 
-        Every way of signing in (password, second factor, OpenID Connect) ends here.
+        Every way of signing in (second factor, OpenID Connect) ends here; ``login``, the
+        details of its ``auth.login`` record, written in the session's transaction.
         """
         family_id = new_id()
         await self.tokens.sync_keys()
@@ -120,6 +143,8 @@ class SignInService:
             refresh = await self._issue_refresh(
                 uow, user.id, family_id, user_agent, ip, mfa=mfa, started_at=utcnow()
             )
+            if login is not None:
+                await record_own_action(self.audit, "auth.login", user, details=login)
             await uow.commit()
         return self._pair(user, family_id, refresh, mfa=mfa)
 
@@ -131,11 +156,9 @@ class SignInService:
         if self.second_factor is None:
             raise AuthenticationError()  # no second factor, so no challenge was handed out
         user, kind = await self.second_factor.verify(mfa_token, code)
-        pair = await self.start_session(user, user_agent, ip, mfa=True)
-        await record_own_action(
-            self.audit, "auth.login", user, details={"amr": ["pwd", "otp"], "second_factor": kind}
+        return await self.start_session(
+            user, user_agent, ip, mfa=True, login={"amr": ["pwd", "otp"], "second_factor": kind}
         )
-        return pair
 
     async def refresh(
         self, refresh_token: str, user_agent: str | None = None, ip: str | None = None
@@ -166,6 +189,7 @@ class SignInService:
                 raise InvalidRefreshTokenError()
             if stored.was_used or not await uow.refresh_tokens.mark_used(stored.id, now):
                 await self._end_session(uow, stored, now)
+                # After the commit, in a transaction of its own: the caller is refused.
                 await self.audit.record(
                     "auth.refresh_reuse_detected",
                     actor_id=stored.user_id,
@@ -202,13 +226,15 @@ class SignInService:
             stored = await uow.refresh_tokens.get_by_hash(token_hash)
             if stored is None or stored.kind is not SessionKind.BEARER:
                 return
-            await self._end_session(uow, stored, now)
-        await self.audit.record(
-            "auth.logout",
-            actor_id=stored.user_id,
-            target_type="session",
-            target_id=str(stored.family_id),
-        )
+            await uow.refresh_tokens.revoke_family(stored.family_id, now)
+            await self.audit.record(
+                "auth.logout",
+                actor_id=stored.user_id,
+                target_type="session",
+                target_id=str(stored.family_id),
+            )
+            await uow.commit()
+        self.revocations.add(stored.family_id, now)
 
     # -- login throttling and its audit records ------------------------------------------
 
@@ -246,10 +272,6 @@ class SignInService:
             details["locked_for_seconds"] = int(locked_for)
         await record_own_action(self.audit, "auth.login", user, outcome="failure", details=details)
         return InvalidCredentialsError()
-
-    async def _password_accepted(self, attempt: LoginAttempt, user: User) -> None:
-        await self.throttle.succeeded(attempt.account, attempt.ip)
-        await record_own_action(self.audit, "auth.login", user, details={"factor": "password"})
 
     # -- internals ----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -87,9 +87,15 @@ class KeyRotation:
 class SigningKeys(Protocol):
     """The set of access-token signing keys, shared by every process through the store."""
 
-    async def rotate(self, *, drop_previous: bool = False) -> KeyRotation:
+    async def rotate(
+        self,
+        *,
+        drop_previous: bool = False,
+        before_commit: Callable[[KeyRotation], Awaitable[None]] | None = None,
+    ) -> KeyRotation:
         """Make a new key the active one; the previous one keeps verifying its tokens until
-        they expire, unless ``drop_previous`` (a leaked key) removes every older key now."""
+        they expire, unless ``drop_previous`` (a leaked key) removes every older key now.
+        ``before_commit`` runs inside the rotation's transaction (its audit record)."""
         ...
 
     async def list_keys(self) -> Sequence[SigningKeyInfo]: ...

@@ -23,20 +23,22 @@ class SigningKeyService:
     ) -> KeyRotation:
         """A new active key. The previous one keeps verifying the tokens it signed until
         they expire, unless ``drop_previous`` (after a leak) makes them invalid at once."""
-        rotation = await self.keys.rotate(drop_previous=drop_previous)
-        await self.audit.record(
-            "keys.rotated",
-            actor_id=actor_id,
-            target_type="signing_key",
-            target_id=rotation.new.kid,
-            details={
-                "via": via,
-                "retired": list(rotation.retired),
-                "dropped": list(rotation.dropped),
-                "drop_previous": drop_previous,
-            },
-        )
-        return rotation
+
+        async def record(rotation: KeyRotation) -> None:  # in the rotation's transaction
+            await self.audit.record(
+                "keys.rotated",
+                actor_id=actor_id,
+                target_type="signing_key",
+                target_id=rotation.new.kid,
+                details={
+                    "via": via,
+                    "retired": list(rotation.retired),
+                    "dropped": list(rotation.dropped),
+                    "drop_previous": drop_previous,
+                },
+            )
+
+        return await self.keys.rotate(drop_previous=drop_previous, before_commit=record)
 
     async def list_keys(self) -> Sequence[SigningKeyInfo]:
         return await self.keys.list_keys()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self
 
@@ -16,16 +16,30 @@ from agora.platform.db.tables import outbox_events
 from agora.platform.events import DomainEvent
 from agora.platform.events.signals import outbox_written
 
-# The transaction an event handler runs in: units of work opened while it is set join
-# it (inside a savepoint) instead of opening their own, so the handler's writes commit
-# together with the inbox's mark that the event was handled.
-_ambient: ContextVar[AsyncConnection | None] = ContextVar("agora_ambient_tx", default=None)
+
+class _Ambient:
+    """An open transaction that units of work opened meanwhile join."""
+
+    __slots__ = ("connection", "open", "wrote_events")
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.open = True
+        # A joined unit put events in the outbox: the outermost commit wakes the relay.
+        self.wrote_events = False
+
+
+# The transaction units of work join instead of opening their own: an event handler's
+# (so the handler's writes commit together with the inbox's mark that the event was
+# handled), or the outermost writing unit's (so a unit nested in it, such as the audit
+# record of the action, commits or rolls back with the action).
+_ambient: ContextVar[_Ambient | None] = ContextVar("agora_ambient_tx", default=None)
 
 
 @contextmanager
 def joined_transaction(connection: AsyncConnection) -> Iterator[None]:
     """Make ``connection``'s open transaction the one units of work join."""
-    token = _ambient.set(connection)
+    token = _ambient.set(_Ambient(connection))
     try:
         yield
     finally:
@@ -44,16 +58,25 @@ class SqlUnitOfWork:
     SQLite's read transaction in WAL mode already is one snapshot), for reads that must
     agree with each other, such as a walk over a whole hash chain.
 
-    Inside ``joined_transaction`` (an event handler) a unit opens no connection of its
-    own: it runs in the handler's transaction, a writing unit inside a savepoint, so a
-    unit that fails rolls back only its own work and one that commits is kept only if
-    the whole handler succeeds.
+    Inside ``joined_transaction`` (an event handler), or inside an open writing unit, a
+    unit opens no connection of its own: it runs in the enclosing transaction, a writing
+    unit inside a savepoint, so a unit that fails rolls back only its own work and one
+    that commits is kept only if the enclosing transaction commits too (only the
+    outermost unit commits for real). Once the outermost unit has committed or ended,
+    units open their own transaction again. ``join=False`` always opens its own: for
+    writes that must outlive the enclosing transaction's rollback (on SQLite only
+    outside an open writing unit, whose write lock it would wait for).
     """
 
     connection: AsyncConnection
 
     def __init__(
-        self, engine: AsyncEngine, *, read_only: bool = False, snapshot: bool = False
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        snapshot: bool = False,
+        join: bool = True,
     ) -> None:
         self._engine = engine
         self._read_only = read_only or snapshot
@@ -62,14 +85,22 @@ class SqlUnitOfWork:
         self._committed = False
         self._savepoint: AsyncTransaction | None = None
         self._joined = False
+        self._join = join
+        self._shared: _Ambient | None = None
+        self._token: Token[_Ambient | None] | None = None
+
+    @property
+    def joined(self) -> bool:
+        """Whether this unit runs inside an enclosing transaction rather than its own."""
+        return self._joined
 
     async def __aenter__(self) -> Self:
-        ambient = _ambient.get()
-        if ambient is not None:
-            self.connection, self._joined = ambient, True
+        ambient = _ambient.get() if self._join else None
+        if ambient is not None and ambient.open:
+            self._shared, self.connection, self._joined = ambient, ambient.connection, True
             if not self._read_only:
-                self._savepoint = await ambient.begin_nested()
-            self._bind(ambient)
+                self._savepoint = await ambient.connection.begin_nested()
+            self._bind(ambient.connection)
             return self
         connection = await self._engine.connect()
         if self._read_only:
@@ -86,6 +117,9 @@ class SqlUnitOfWork:
         except BaseException:
             await connection.close()
             raise
+        if not self._read_only:
+            self._shared = _Ambient(connection)
+            self._token = _ambient.set(self._shared)
         return self
 
     def _bind(self, connection: AsyncConnection) -> None:
@@ -101,11 +135,21 @@ class SqlUnitOfWork:
             if self._savepoint is not None and not self._committed:
                 await self._savepoint.rollback()
             return
+        self._stop_sharing()
         try:
             if not self._committed:
                 await self.connection.rollback()
         finally:
             await self.connection.close()
+
+    def _stop_sharing(self) -> None:
+        if self._shared is not None:
+            self._shared.open = False
+        if self._token is not None:
+            token, self._token = self._token, None
+            # Left in another context than entered: there is nothing to restore.
+            with suppress(ValueError):
+                _ambient.reset(token)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -133,8 +177,14 @@ class SqlUnitOfWork:
         if self._joined:
             if self._savepoint is not None:
                 await self._savepoint.commit()
+            if wrote_events and self._shared is not None:
+                self._shared.wrote_events = True
             self._committed = True
             return
+        if self._shared is not None:
+            # Units opened after this commit, still inside the block, get their own.
+            self._shared.open = False
+            wrote_events = wrote_events or self._shared.wrote_events
         await self.connection.commit()
         self._committed = True
         if wrote_events:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -219,7 +219,12 @@ class KeyRing:
 
     # -- operations (the SigningKeys port) --
 
-    async def rotate(self, *, drop_previous: bool = False) -> KeyRotation:
+    async def rotate(
+        self,
+        *,
+        drop_previous: bool = False,
+        before_commit: Callable[[KeyRotation], Awaitable[None]] | None = None,
+    ) -> KeyRotation:
         now = utcnow()
         key = new_stored_key(self._cipher, now)
         try:
@@ -230,6 +235,9 @@ class KeyRing:
                 else:
                     dropped = await uow.signing_keys.delete_retired_before(now - self._retention)
                 await uow.signing_keys.add(key)
+                rotation = KeyRotation(new=self._info(key, now), retired=retired, dropped=dropped)
+                if before_commit is not None:
+                    await before_commit(rotation)
                 await uow.commit()
         except AlreadyExistsError:
             raise ConflictError(
@@ -237,7 +245,7 @@ class KeyRing:
                 "rotate again only if needed."
             ) from None
         await self.sync()
-        return KeyRotation(new=self._info(key, now), retired=retired, dropped=dropped)
+        return rotation
 
     async def list_keys(self) -> list[SigningKeyInfo]:
         await self.sync_if_due()
