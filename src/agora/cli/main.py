@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from agora.cli import accounts, audit, erd, keys, mfa, seed, worker
+from agora.cli import accounts, audit, erd, jobs, keys, mfa, seed, worker
 from agora.cli.runtime import check_database, console, describe_database, fail, settings_or_exit
 from agora.platform.db.migrations import upgrade
 
@@ -24,6 +24,7 @@ app.command("create-admin")(accounts.create_admin)
 app.command("erd")(erd.erd)
 app.command("worker")(worker.worker)
 app.add_typer(audit.app, name="audit")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(mfa.app, name="mfa")
 
