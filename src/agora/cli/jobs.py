@@ -77,7 +77,9 @@ def list_jobs() -> None:
             _interval(interval),
             _when(state.last_started_at, now),
             escape(outcome),
-            _when(state.next_run_at, now),
+            "due now"
+            if state.next_run_at <= now and not state.held(now)
+            else _when(state.next_run_at, now),
             escape(holder),
         )
     stdout.print(table)
