@@ -84,12 +84,21 @@ class Scheduler:
     async def run_due(self) -> list[JobRun]:
         """Run every job that is due and not held elsewhere, side by side; returns the
         runs this instance made."""
-        await self._register()
+        # One read first, so that a pass with nothing due writes nothing (on SQLite every
+        # attempt at a lease would take the write lock); the lease decides regardless.
+        states = await self.states()
+        now = self._clock()
+        due = [
+            job
+            for job in self.jobs
+            if (state := states.get(job.name)) is None
+            or (state.next_run_at <= now and not state.held(now))
+        ]
         results = await asyncio.gather(
-            *(self._try(job, due_only=True) for job in self.jobs), return_exceptions=True
+            *(self._try(job, due_only=True) for job in due), return_exceptions=True
         )
         runs: list[JobRun] = []
-        for job, result in zip(self.jobs, results, strict=True):
+        for job, result in zip(due, results, strict=True):
             if isinstance(result, asyncio.CancelledError):
                 raise result
             if isinstance(result, BaseException):  # the lease could not be taken: DB away
