@@ -235,22 +235,26 @@ async def test_old_published_and_handled_events_go_and_the_rest_stay(
     waiting, dead_letter = inbox("pending", None), inbox("dead", old)
     await write(container, event_inbox, handled_long_ago, handled_lately, waiting, dead_letter)
 
-    # Two runs at once remove each row once and leave the same rows.
-    await asyncio.gather(
-        run(container, "events.retention"), SqlEventRetention(container.engine).purge(retention)
-    )
-    ids = [row["id"] for row in (published_long_ago, published_lately, unpublished, dead)]
-    assert await present(container, outbox_events, "id", ids) == {
-        published_lately["id"],
-        unpublished["id"],
-        dead["id"],
-    }
-    ids = [row["event_id"] for row in (handled_long_ago, handled_lately, waiting, dead_letter)]
-    assert await present(container, event_inbox, "event_id", ids) == {
-        handled_lately["event_id"],
-        waiting["event_id"],
-        dead_letter["event_id"],
-    }
-    async with container.engine.begin() as conn:
-        await conn.execute(event_inbox.delete().where(event_inbox.c.consumer == consumer))
-        await conn.execute(outbox_events.delete().where(outbox_events.c.name == "test.Retained"))
+    try:
+        # Two runs at once remove each row once and leave the same rows.
+        await asyncio.gather(
+            run(container, "events.retention"), SqlEventRetention(container.engine).purge(retention)
+        )
+        ids = [row["id"] for row in (published_long_ago, published_lately, unpublished, dead)]
+        assert await present(container, outbox_events, "id", ids) == {
+            published_lately["id"],
+            unpublished["id"],
+            dead["id"],
+        }
+        ids = [row["event_id"] for row in (handled_long_ago, handled_lately, waiting, dead_letter)]
+        assert await present(container, event_inbox, "event_id", ids) == {
+            handled_lately["event_id"],
+            waiting["event_id"],
+            dead_letter["event_id"],
+        }
+    finally:  # rows no other test may see
+        async with container.engine.begin() as conn:
+            await conn.execute(event_inbox.delete().where(event_inbox.c.consumer == consumer))
+            await conn.execute(
+                outbox_events.delete().where(outbox_events.c.name == "test.Retained")
+            )
