@@ -74,3 +74,20 @@ def test_an_unknown_job_is_refused_with_the_known_names(migrated: str) -> None:
     assert result.returncode == 1
     assert "no scheduled job of that name" in result.stderr
     assert "ordering.expire-pending-payments" in result.stderr
+
+
+def test_an_interval_for_an_unknown_job_stops_the_command_with_one_line(migrated: str) -> None:
+    env = base_env(migrated, AGORA_JOBS_INTERVAL_SECONDS='{"ordering.expire-orders": 60}')
+    result = agora("jobs", "list", env=env, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "AGORA_JOBS_INTERVAL_SECONDS names unknown jobs" in result.stderr
+    assert "ordering.expire-pending-payments" in result.stderr
+
+
+def test_an_interval_override_shows_in_the_list(migrated: str) -> None:
+    env = base_env(migrated, **WIDE, AGORA_JOBS_INTERVAL_SECONDS='{"events.retention": 90}')
+    result = agora("jobs", "list", env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if "events.retention" in line]
+    assert "90s" in row
