@@ -75,13 +75,19 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         built = container or await build_container(settings)
         app.state.registry = built.registry
         app.state.container = built
-        # Embedded mode: this process relays the outbox and runs the consumers itself.
+        # Embedded mode: this process relays the outbox, runs the consumers and the
+        # scheduled jobs itself (leases keep each job to one process at a time).
         in_web = owned and built.settings.effective_events_in_web
+        scheduler = built.jobs.scheduler if in_web and built.settings.jobs_enabled else None
         if in_web:
             await built.events.backbone.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                await scheduler.stop()
             if in_web:
                 await built.events.backbone.stop()
             if owned:

@@ -23,6 +23,7 @@ COMMANDS = [
     ("create-admin", "--email", "ops@example.com", "--password", "violet-harbour-lantern-2026"),
     ("audit", "verify"),
     ("keys", "list"),
+    ("jobs", "list"),
     ("keys", "rotate"),
     ("mfa", "reset", "ops@example.com", "--yes"),
     ("serve", "--port", "1"),  # never binds: the check comes first

@@ -4,7 +4,8 @@
 settings call for (``production``) and builds each area's services on them, in
 dependency order: ``infrastructure`` (readiness, rate limits, idempotency, audit, mail),
 then ``identity``, then ``commerce`` (catalog, payments, ordering), then ``events`` (the
-catalogue, the consumers and the backbone that relays and delivers). Each area builder is
+catalogue, the consumers and the backbone that relays and delivers), then ``jobs`` (the
+scheduled housekeeping and its scheduler). Each area builder is
 a plain function of the settings, its adapters and the services it leans on, and returns
 a typed bundle; unit tests call the same builders with fakes. ``container`` holds the
 bundles and the registry the HTTP edge looks services up in.
@@ -27,6 +28,7 @@ from agora.bootstrap.container import Container
 from agora.bootstrap.events import build_consumers, build_events
 from agora.bootstrap.identity import build_identity
 from agora.bootstrap.infrastructure import announce_production_notices, build_infrastructure
+from agora.bootstrap.jobs import build_jobs
 from agora.bootstrap.production import (
     LIST_TOTAL_CACHE_SECONDS,
     Closer,
@@ -56,8 +58,11 @@ async def build_container(settings: Settings) -> Container:
         settings, commerce_adapters(settings, engine), audit=audit, accounts=identity.accounts
     )
     events = build_events(settings, engine, build_consumers(commerce), audit=audit)
+    jobs = build_jobs(settings, engine, infrastructure, identity, commerce)
     announce_production_notices(settings, infrastructure.health)
-    return Container(settings, engine, infrastructure, identity, commerce, events, tuple(on_close))
+    return Container(
+        settings, engine, infrastructure, identity, commerce, events, jobs, tuple(on_close)
+    )
 
 
 def load_metadata() -> MetaData:

@@ -11,10 +11,12 @@ when checkout requires a verified email, asks identity's ``AccountService``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from agora.catalog.ports import CatalogUnitOfWorkFactory
 from agora.catalog.services import CatalogService
 from agora.ordering.carts import CartService
+from agora.ordering.expiry import PendingPaymentExpiry
 from agora.ordering.ports import (
     CustomerAccounts,
     OrderingUnitOfWorkFactory,
@@ -43,6 +45,8 @@ class Commerce:
     payments: PaymentService
     carts: CartService
     orders: OrderService
+    # The scheduled job's side of ordering: orders left waiting for their payment.
+    expiry: PendingPaymentExpiry
 
 
 def build_catalog(
@@ -95,4 +99,9 @@ def build_commerce(
         accounts=accounts,
         audit=audit,
     )
-    return Commerce(catalog, payments, carts, orders)
+    expiry = PendingPaymentExpiry(
+        adapters.ordering_uow,
+        payments,
+        timedelta(minutes=settings.pending_payment_timeout_minutes),
+    )
+    return Commerce(catalog, payments, carts, orders, expiry)

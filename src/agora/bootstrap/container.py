@@ -13,6 +13,7 @@ from agora.bootstrap.commerce import Commerce
 from agora.bootstrap.events import Events
 from agora.bootstrap.identity import Identity
 from agora.bootstrap.infrastructure import Infrastructure
+from agora.bootstrap.jobs import Jobs
 from agora.platform.registry import ServiceRegistry
 from agora.platform.settings import Settings
 
@@ -25,6 +26,7 @@ class Container:
     identity: Identity
     commerce: Commerce
     events: Events
+    jobs: Jobs
     # Clients the adapters opened (Redis connections, ...), closed with the container.
     on_close: tuple[Callable[[], Awaitable[None]], ...] = ()
 
@@ -58,6 +60,7 @@ class Container:
         )
 
     async def close(self) -> None:
+        await self.jobs.scheduler.stop()
         await self.events.backbone.stop()
         await self.infrastructure.rate_limiter.close()
         for close in reversed(self.on_close):

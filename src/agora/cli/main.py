@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from agora.cli import accounts, audit, erd, events, keys, mfa, seed, worker
+from agora.cli import accounts, audit, erd, events, jobs, keys, mfa, seed, worker
 from agora.cli.runtime import check_database, console, describe_database, fail, settings_or_exit
 from agora.platform.db.migrations import upgrade
 
@@ -25,6 +25,7 @@ app.command("erd")(erd.erd)
 app.command("worker")(worker.worker)
 app.add_typer(audit.app, name="audit")
 app.add_typer(events.app, name="events")
+app.add_typer(jobs.app, name="jobs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(mfa.app, name="mfa")
 

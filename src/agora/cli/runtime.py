@@ -94,7 +94,10 @@ def run_with_container(
 
     async def main() -> T:
         await check_database(settings)
-        container = await build_container(settings)
+        try:
+            container = await build_container(settings)
+        except SettingsError as exc:  # a setting only the composition root can judge
+            fail(str(exc))
         try:
             return await work(container)
         finally:

@@ -33,10 +33,15 @@ async def _run(container: Container) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     backbone = container.events.backbone
+    scheduler = container.jobs.scheduler if container.settings.jobs_enabled else None
     await backbone.start()
-    log.info("worker_started", pid=os.getpid())
+    if scheduler is not None:
+        scheduler.start()
+    log.info("worker_started", pid=os.getpid(), jobs=scheduler is not None)
     try:
         await stop.wait()
     finally:
         log.info("worker_stopping", pid=os.getpid())
+        if scheduler is not None:  # a job in hand gives its lease back for the next worker
+            await scheduler.stop()
         await backbone.stop()

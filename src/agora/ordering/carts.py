@@ -9,12 +9,14 @@ happened to the catalog since: lines that cannot be bought are shown with their 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from agora.ordering.domain import MAX_QUANTITY, Cart, check_quantity
 from agora.ordering.ports import OrderingUnitOfWorkFactory, ProductCatalog
 from agora.ordering.pricing import LineIssue, PricedCart, price_cart, require_sellable
 from agora.platform.access import Principal
+from agora.platform.clock import utcnow
 from agora.platform.errors import NotFoundError, ValidationError
 from agora.platform.money import MAX_AMOUNT
 
@@ -95,6 +97,13 @@ class CartService:
             await uow.carts.clear(principal.user_id)
             await uow.commit()
         return await self._price(Cart(principal.user_id))
+
+    async def purge_abandoned(self, untouched_for: timedelta) -> str:
+        """Delete carts nobody changed for ``untouched_for`` (a scheduled job; idempotent)."""
+        async with self._uow() as uow:
+            removed = await uow.carts.delete_untouched_since(utcnow() - untouched_for)
+            await uow.commit()
+        return f"{removed} lines of abandoned carts removed"
 
     @staticmethod
     def _refuse_out_of_range(priced: PricedCart) -> None:

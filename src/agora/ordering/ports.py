@@ -104,6 +104,11 @@ class PaymentProcessor(Protocol):
 
     async def refund(self, order_id: UUID) -> PaymentOutcome: ...
 
+    async def reconcile(self, order_id: UUID) -> PaymentOutcome | None:
+        """The order's payment as the provider knows it (asking the provider when its
+        answer was never recorded); None when the order has no payment."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OrderFilter:
@@ -151,6 +156,11 @@ class CartRepository(Protocol):
         ...
 
     async def clear(self, customer_id: UUID) -> None: ...
+
+    async def delete_untouched_since(self, before: datetime) -> int:
+        """Remove every cart none of whose lines changed since ``before``; returns how
+        many lines went."""
+        ...
 
 
 class OrderingUnitOfWork(UnitOfWork, Protocol):

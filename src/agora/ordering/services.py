@@ -58,6 +58,13 @@ log = get_logger("agora.ordering")
 CUSTOMER_CANCELLABLE = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID})
 
 
+async def release_stock(uow: OrderingUnitOfWork, order: Order) -> None:
+    """Give an order's reserved units back, in the unit of work that moves the order (in
+    product-id order, like the reservation, so concurrent moves never deadlock)."""
+    for line in sorted(order.items, key=lambda line: line.product_id):
+        await uow.stock.release(line.product_id, line.quantity)
+
+
 class OrderService:
     def __init__(
         self,
@@ -193,7 +200,7 @@ class OrderService:
             moved, change = current.with_payment(payment_status, None).transition(
                 OrderStatus.PAYMENT_FAILED, None, reason
             )
-            await self._release(uow, current)
+            await release_stock(uow, current)
             if not await uow.orders.save(moved, change, current.version):
                 return
             uow.record(order_event(moved, reason=reason))
@@ -308,7 +315,7 @@ class OrderService:
                 target in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
                 and order.status in UNSHIPPED
             ):
-                await self._release(uow, order)
+                await release_stock(uow, order)
             if not await uow.orders.save(moved, change, order.version):
                 raise StaleVersionError(order_id=str(order.id))
             refund_due = order.status in CHARGED and target in (
@@ -383,11 +390,6 @@ class OrderService:
             await uow.orders.set_payment(order.id, outcome.status, outcome.reference)
             await uow.commit()
         return order.with_payment(outcome.status, outcome.reference)
-
-    @staticmethod
-    async def _release(uow: OrderingUnitOfWork, order: Order) -> None:
-        for line in sorted(order.items, key=lambda line: line.product_id):
-            await uow.stock.release(line.product_id, line.quantity)
 
     @staticmethod
     async def _visible(uow: OrderingUnitOfWork, principal: Principal, order_id: UUID) -> Order:

@@ -32,6 +32,9 @@ ACTIVE_STATUSES = frozenset(
     {PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED}
 )
 
+# Statuses in which the provider's final answer is not recorded yet.
+UNSETTLED = frozenset({PaymentStatus.PENDING, PaymentStatus.AUTHORIZED})
+
 
 class GatewayStatus(StrEnum):
     """What a provider said about one call."""
@@ -94,9 +97,18 @@ class Payment:
     provider_reference: str | None = None
     failure_reason: str | None = None
     version: int = 1
+    # The key the charge was sent with; reconciliation asks the provider by it.
+    idempotency_key: str | None = None
 
     @classmethod
-    def start(cls, order_id: UUID, customer_id: UUID, provider: str, amount: Money) -> Payment:
+    def start(
+        cls,
+        order_id: UUID,
+        customer_id: UUID,
+        provider: str,
+        amount: Money,
+        idempotency_key: str | None = None,
+    ) -> Payment:
         now = utcnow()
         return cls(
             id=new_id(),
@@ -108,7 +120,13 @@ class Payment:
             refunded_amount=Money.zero(amount.currency),
             created_at=now,
             updated_at=now,
+            idempotency_key=idempotency_key,
         )
+
+    @property
+    def settled(self) -> bool:
+        """The provider's answer is recorded: nothing is left to reconcile."""
+        return self.status not in UNSETTLED
 
     def settle(self, result: GatewayResult) -> Payment:
         """The outcome of the authorize/capture calls for a pending payment."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -26,6 +27,11 @@ class PaymentGateway(Protocol):
 
     async def capture(self, reference: str) -> GatewayResult: ...
 
+    async def lookup(self, idempotency_key: str) -> GatewayResult | None:
+        """What the provider holds for the charge sent with ``idempotency_key`` (authorized,
+        captured or declined, with its reference); None when it never received it."""
+        ...
+
     async def refund(self, reference: str, amount: Money) -> GatewayResult: ...
 
     def verify_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
@@ -43,6 +49,11 @@ class PaymentRepository(Protocol):
     async def latest_for_order(self, order_id: UUID) -> Payment | None: ...
 
     async def by_reference(self, provider: str, reference: str) -> Payment | None: ...
+
+    async def unsettled(self, updated_before: datetime, limit: int) -> list[Payment]:
+        """Payments still pending or authorized, last changed before ``updated_before``,
+        oldest first."""
+        ...
 
     async def save(self, payment: Payment, expected_version: int) -> bool:
         """Write ``payment`` if its stored version is still ``expected_version``."""

@@ -7,6 +7,7 @@ so every call to the provider leaves a row behind, then the outcome is written.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID
 
 from agora.payments.domain import (
@@ -21,6 +22,7 @@ from agora.payments.domain import (
 )
 from agora.payments.ports import PaymentGateway, PaymentsUnitOfWorkFactory
 from agora.platform.audit import AuditTrail, NullAuditTrail
+from agora.platform.clock import utcnow
 from agora.platform.errors import ConflictError, NotFoundError
 from agora.platform.events import DomainEvent
 from agora.platform.logging import get_logger
@@ -86,7 +88,9 @@ class PaymentService:
                 raise ConflictError(
                     "A payment for this order is already in progress.", order_id=str(order_id)
                 )
-            payment = Payment.start(order_id, customer_id, self._gateway.name, amount)
+            payment = Payment.start(
+                order_id, customer_id, self._gateway.name, amount, idempotency_key
+            )
             await uow.payments.add(payment)
             await uow.commit()
 
@@ -137,6 +141,65 @@ class PaymentService:
         if current is not None and current.status is PaymentStatus.REFUNDED:
             return PaymentResult.of(current)
         raise ConflictError("The payment changed concurrently.", payment_id=str(payment.id))
+
+    # -- reconciliation -----------------------------------------------------------------
+
+    async def reconcile(self, order_id: UUID) -> PaymentResult | None:
+        """The order's latest payment, after asking the provider about it if its answer
+        was never recorded; None when the order has no payment at all."""
+        async with self._uow(read_only=True) as uow:
+            payment = await uow.payments.latest_for_order(order_id)
+        if payment is None:
+            return None
+        return PaymentResult.of(await self._reconcile(payment))
+
+    async def reconcile_unsettled(self, older_than: timedelta, limit: int = 200) -> str:
+        """Settle payments left pending or authorized for longer than ``older_than`` (a
+        process died between the provider's answer and recording it) by asking the
+        provider. Idempotent: a payment settled meanwhile is left as it is."""
+        async with self._uow(read_only=True) as uow:
+            stuck = await uow.payments.unsettled(utcnow() - older_than, limit)
+        settled = unreachable = 0
+        for payment in stuck:
+            try:
+                if (await self._reconcile(payment)).settled:
+                    settled += 1
+            except PaymentProviderError as exc:
+                unreachable += 1
+                log.warning("reconcile_deferred", payment_id=str(payment.id), error=exc.message)
+        if unreachable:
+            raise PaymentProviderError(
+                f"The provider could not be asked about {unreachable} of {len(stuck)} "
+                "unsettled payments; they are tried again at the next run."
+            )
+        return f"{settled} of {len(stuck)} unsettled payments settled"
+
+    async def _reconcile(self, payment: Payment) -> Payment:
+        if payment.settled:
+            return payment
+        answer = None
+        if payment.idempotency_key is not None:
+            answer = await self._gateway.lookup(payment.idempotency_key)
+        if answer is None:  # the provider never took the charge: nothing was paid
+            result = GatewayResult(
+                GatewayStatus.ERROR, decline_reason=DeclineReason.PROCESSING_ERROR
+            )
+        elif answer.status is GatewayStatus.AUTHORIZED and answer.reference is not None:
+            # Authorized but the capture that follows at once was never made: make it,
+            # as the charge would have.
+            result = await self._gateway.capture(answer.reference)
+        else:
+            result = answer
+        settled = payment.settle(result)
+        async with self._uow() as uow:
+            if not await uow.payments.save(settled, payment.version):
+                # Settled meanwhile (the charge finished, another run, a webhook): theirs stands.
+                current = await uow.payments.latest_for_order(payment.order_id)
+                return current if current is not None else payment
+            uow.record(_event(_EVENT_BY_STATUS[settled.status], settled))
+            await uow.commit()
+        log.info("payment_reconciled", payment_id=str(payment.id), status=settled.status.value)
+        return settled
 
     async def apply_webhook(self, payload: bytes, signature_header: str) -> WebhookEvent:
         """Verify a provider notification and apply it once, however often it is delivered."""

@@ -73,6 +73,24 @@ class Settings(BaseSettings):
     events_relay_batch: int = Field(500, ge=1, le=10_000)
     broker_exchange: str = Field("agora.events", min_length=1, max_length=200)
 
+    # -- scheduled jobs (run where the backbone runs, one instance at a time per job) --
+    # Off: this process never runs scheduled jobs (``agora jobs run`` still works).
+    jobs_enabled: bool = True
+    # How often the scheduler looks for due jobs at most (it also wakes when one is due).
+    jobs_poll_seconds: float = Field(15.0, gt=0, le=3600)
+    # Interval overrides by job name, as JSON: {"ordering.expire-pending-payments": 30}.
+    jobs_interval_seconds: dict[str, float] = Field(default_factory=dict)
+    # An order still pending_payment after this is settled: completed if the provider
+    # was paid after all, otherwise cancelled and its stock released.
+    pending_payment_timeout_minutes: int = Field(30, ge=5, le=7 * 24 * 60)
+    # A payment left pending or authorized this long is settled by asking the provider.
+    payments_reconcile_after_minutes: int = Field(10, ge=1, le=7 * 24 * 60)
+    # Carts nobody changed for this many days are deleted.
+    cart_retention_days: int = Field(30, ge=1, le=3650)
+    # Published outbox rows and handled inbox rows are kept this many days: also how long
+    # a consumer recognises a redelivered copy of an event.
+    events_retention_days: int = Field(7, ge=1, le=3650)
+
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     jwt_issuer: str = "agora"
     jwt_audience: str = "agora-api"

@@ -28,6 +28,10 @@ class EmailTokenRepository(Protocol):
         """Forget the user's tokens of ``purpose``: a new link makes older ones invalid."""
         ...
 
+    async def delete_spent(self, before: datetime) -> int:
+        """Delete every token that expired or was used before ``before``; how many went."""
+        ...
+
 
 class AccountsUnitOfWork(SessionsUnitOfWork, Protocol):
     """A password reset or change ends sessions, so the sessions come along."""

@@ -42,6 +42,9 @@ from agora.platform.logging import get_logger
 
 log = get_logger("agora.identity.accounts")
 
+# Spent links are kept a day, so a late click hears "expired" or "used", not "unknown".
+SPENT_TOKEN_RETENTION = timedelta(days=1)
+
 
 @dataclass
 class AccountService:
@@ -56,6 +59,14 @@ class AccountService:
     # Re-read after sessions are revoked, so their access tokens stop here at once.
     revocations: RevokedSessions | None = None
     clock: Callable[[], datetime] = utcnow
+
+    async def purge_spent_tokens(self) -> int:
+        """Delete verification and reset tokens a day after they expired or were used
+        (a scheduled job; idempotent). Returns how many went."""
+        async with self.uow() as uow:
+            removed = await uow.email_tokens.delete_spent(self.clock() - SPENT_TOKEN_RETENTION)
+            await uow.commit()
+        return removed
 
     # -- email verification ----------------------------------------------------------
 

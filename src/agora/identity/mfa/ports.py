@@ -74,6 +74,10 @@ class MfaChallengeRepository(Protocol):
 
     async def delete_expired(self, user_id: UUID, now: datetime) -> None: ...
 
+    async def delete_all_expired(self, now: datetime) -> int:
+        """Delete every user's challenges that expired by ``now``; how many went."""
+        ...
+
 
 class MfaUnitOfWork(SessionsUnitOfWork, Protocol):
     """An operator's reset ends the sessions too, so they come along."""

@@ -63,6 +63,14 @@ class MfaChallenges:
     # Injected so that time steps and expiry can be tested without waiting.
     clock: Callable[[], datetime] = utcnow
 
+    async def purge_expired(self) -> int:
+        """Delete expired login challenges of every user (a scheduled job; a user's own
+        are also dropped at their next login). Returns how many went."""
+        async with self.uow() as uow:
+            removed = await uow.mfa_challenges.delete_all_expired(self.clock())
+            await uow.commit()
+        return removed
+
     async def challenge(self, user: User) -> SecondFactorRequired | None:
         """A challenge when ``user`` has MFA on; None when the password alone suffices."""
         async with self.uow(read_only=True) as uow:

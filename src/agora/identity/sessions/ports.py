@@ -50,6 +50,11 @@ class RefreshTokenRepository(Protocol):
         """Revoke every session of the user except the one ``keep_family_id`` names."""
         ...
 
+    async def delete_ended(self, before: datetime) -> int:
+        """Delete rows that expired before ``before`` and were not revoked after it; how
+        many went."""
+        ...
+
 
 class SessionsUnitOfWork(IdentityUnitOfWork, Protocol):
     @property

@@ -46,6 +46,9 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 COOKIE_RECHECK_SECONDS = 30.0
 COOKIE_CACHE_SIZE = 10_000
 MAX_COOKIE_LENGTH = 200
+# Ended sessions' rows stay a day: longer than any access token lives (the revocation
+# feed reads revocations that recent), so purging them never un-revokes a token.
+ENDED_SESSION_RETENTION = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,15 @@ class SessionService:
         for session_id in ended:
             self.revocations.add(session_id, now)
         return len(mine)
+
+    async def purge_ended_sessions(self) -> int:
+        """Delete refresh-token rows (bearer and cookie sessions) a day after they expired
+        (a scheduled job; idempotent). An expired token is refused before it is ever
+        checked for reuse, so its row has no use left. Returns how many went."""
+        async with self.uow() as uow:
+            removed = await uow.refresh_tokens.delete_ended(utcnow() - ENDED_SESSION_RETENTION)
+            await uow.commit()
+        return removed
 
     # -- cookie sessions ----------------------------------------------------------------
 

@@ -240,6 +240,18 @@ class SqlCartRepository:
     async def clear(self, customer_id: UUID) -> None:
         await self._conn.execute(delete(cart_items).where(cart_items.c.customer_id == customer_id))
 
+    async def delete_untouched_since(self, before: datetime) -> int:
+        # One statement: a cart is judged by its most recently changed line.
+        abandoned = (
+            select(cart_items.c.customer_id)
+            .group_by(cart_items.c.customer_id)
+            .having(func.max(cart_items.c.updated_at) < before)
+        )
+        result = await self._conn.execute(
+            delete(cart_items).where(cart_items.c.customer_id.in_(abandoned))
+        )
+        return int(result.rowcount)
+
 
 class SqlOrderingUnitOfWork(SqlUnitOfWork):
     """Orders, carts and the catalog's stock ledger on one transaction.

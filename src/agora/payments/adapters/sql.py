@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agora.payments.adapters.tables import payment_webhook_events, payments
-from agora.payments.domain import ACTIVE_STATUSES, Payment
+from agora.payments.domain import ACTIVE_STATUSES, UNSETTLED, Payment
 from agora.platform.clock import utcnow
 from agora.platform.db.rows import record_of, values_of
 from agora.platform.db.transaction import SqlUnitOfWork
@@ -65,6 +66,18 @@ class SqlPaymentRepository:
         return await self._one(
             payments.c.provider == provider, payments.c.provider_reference == reference
         )
+
+    async def unsettled(self, updated_before: datetime, limit: int) -> list[Payment]:
+        statement = (
+            select(payments)
+            .where(
+                payments.c.status.in_([s.value for s in UNSETTLED]),
+                payments.c.updated_at < updated_before,
+            )
+            .order_by(payments.c.updated_at)
+            .limit(limit)
+        )
+        return [_payment(row) for row in (await self._conn.execute(statement)).mappings()]
 
     async def save(self, payment: Payment, expected_version: int) -> bool:
         values = _values(payment)

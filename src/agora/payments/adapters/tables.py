@@ -23,9 +23,13 @@ payments = Table(
     # order_id while the payment holds money (pending, authorized, captured), else NULL:
     # the unique index makes a second live payment, hence a second capture, impossible.
     Column("active_order_id", Uuid, nullable=True),
+    # The key the charge was sent to the provider with: how reconciliation asks about it.
+    Column("idempotency_key", String(255), nullable=True),
     Index("ix_payments_order_id", "order_id"),
     Index("ix_payments_provider_provider_reference", "provider", "provider_reference"),
     Index("uq_payments_active_order_id", "active_order_id", unique=True),
+    # Reconciliation looks for payments left pending or authorized.
+    Index("ix_payments_status_updated_at", "status", "updated_at"),
 )
 
 payment_webhook_events = Table(

@@ -155,6 +155,13 @@ class TestCardGateway:
             await uow.commit()
         return GatewayResult(GatewayStatus.CAPTURED, reference)
 
+    async def lookup(self, idempotency_key: str) -> GatewayResult | None:
+        async with self._uow(read_only=True) as uow:
+            charge = await uow.charges.by_idempotency_key(idempotency_key)
+        if charge is None:
+            return None
+        return GatewayResult(charge.status, charge.reference, charge.decline_reason)
+
     async def refund(self, reference: str, amount: Money) -> GatewayResult:
         """Refund part or all of a captured charge.
 

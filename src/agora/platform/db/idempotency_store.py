@@ -85,6 +85,11 @@ class SqlIdempotencyKeys:
     async def delete(self, scope: str, key: str) -> None:
         await self._conn.execute(delete(idempotency_keys).where(_key(scope, key)))
 
+    async def delete_older_than(self, before: datetime) -> int:
+        table = idempotency_keys
+        result = await self._conn.execute(delete(table).where(table.c.created_at < before))
+        return int(result.rowcount)
+
 
 class IdempotencyUnitOfWork(SqlUnitOfWork):
     keys: SqlIdempotencyKeys
@@ -123,6 +128,12 @@ class SqlIdempotencyStore:
         async with IdempotencyUnitOfWork(self._engine) as uow:
             await uow.keys.complete(scope, key, response)
             await uow.commit()
+
+    async def purge_expired(self) -> int:
+        async with IdempotencyUnitOfWork(self._engine) as uow:
+            removed = await uow.keys.delete_older_than(utcnow() - self._ttl)
+            await uow.commit()
+        return removed
 
     async def release(self, scope: str, key: str) -> None:
         """Forget a claim whose request failed unexpectedly, so the client may retry."""

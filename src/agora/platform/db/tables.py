@@ -1,5 +1,5 @@
-"""Tables owned by the shared platform: the transactional outbox, the consumers' inboxes
-and idempotency keys."""
+"""Tables owned by the shared platform: the transactional outbox, the consumers' inboxes,
+idempotency keys and the scheduled jobs' leases."""
 
 from __future__ import annotations
 
@@ -97,6 +97,8 @@ event_inbox = Table(
         sqlite_where=text(_PENDING),
     ),
     Index("ix_event_inbox_status", "status", "consumer"),
+    # The retention job deletes handled rows by age.
+    Index("ix_event_inbox_handled_at", "handled_at"),
 )
 
 idempotency_keys = Table(
@@ -109,4 +111,23 @@ idempotency_keys = Table(
     Column("response_body", LargeBinary, nullable=True),
     created_at(),
     Column("completed_at", Timestamp, nullable=True),
+    # The purge of expired keys.
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+# One row per scheduled job: its lease (who runs it, until when, under which fencing
+# token) and what its last run came to. A lease is taken by a conditional UPDATE of the
+# row, so one instance at a time runs the job on SQLite and PostgreSQL alike.
+scheduled_jobs = Table(
+    "scheduled_jobs",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("lease_owner", String(200), nullable=True),
+    Column("lease_until", Timestamp, nullable=True),
+    Column("fencing_token", BigInteger, nullable=False, server_default="0"),
+    Column("last_started_at", Timestamp, nullable=True),
+    Column("last_finished_at", Timestamp, nullable=True),
+    Column("last_outcome", String(20), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("next_run_at", Timestamp, nullable=False),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.accounts.adapters.tables import email_tokens
@@ -40,6 +40,14 @@ class SqlEmailTokenRepository:
             .values(used_at=now)
         )
         return result.rowcount == 1
+
+    async def delete_spent(self, before: datetime) -> int:
+        result = await self._conn.execute(
+            delete(email_tokens).where(
+                or_(email_tokens.c.expires_at < before, email_tokens.c.used_at < before)
+            )
+        )
+        return int(result.rowcount)
 
     async def delete_for_user(self, user_id: UUID, purpose: EmailTokenPurpose) -> None:
         await self._conn.execute(

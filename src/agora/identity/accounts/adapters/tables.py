@@ -32,4 +32,5 @@ email_tokens = Table(
     UniqueConstraint("token_hash"),
     CheckConstraint("purpose IN ('verify_email', 'reset_password')", name="purpose"),
     Index("ix_email_tokens_user_id", "user_id"),
+    Index("ix_email_tokens_expires_at", "expires_at"),
 )

@@ -216,6 +216,12 @@ class SqlMfaChallengeRepository:
             )
         )
 
+    async def delete_all_expired(self, now: datetime) -> int:
+        result = await self._conn.execute(
+            delete(mfa_challenges).where(mfa_challenges.c.expires_at <= now)
+        )
+        return int(result.rowcount)
+
     @staticmethod
     def _open(challenge_id: UUID, now: datetime) -> tuple[Any, ...]:
         return (

@@ -54,4 +54,5 @@ mfa_challenges = Table(
     Column("used_at", Timestamp, nullable=True),
     UniqueConstraint("token_hash"),
     Index("ix_mfa_challenges_user_id", "user_id"),
+    Index("ix_mfa_challenges_expires_at", "expires_at"),
 )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from agora.identity.sessions.adapters.tables import refresh_tokens
@@ -83,6 +83,15 @@ class SqlRefreshTokenRepository:
             .where(refresh_tokens.c.id == token_id, refresh_tokens.c.revoked_at.is_(None))
             .values(last_used_at=now, expires_at=expires_at)
         )
+
+    async def delete_ended(self, before: datetime) -> int:
+        t = refresh_tokens
+        result = await self._conn.execute(
+            delete(t).where(
+                t.c.expires_at < before, or_(t.c.revoked_at.is_(None), t.c.revoked_at < before)
+            )
+        )
+        return int(result.rowcount)
 
     async def revoked_since(self, since: datetime) -> Sequence[tuple[UUID, datetime]]:
         rows = await self._conn.execute(

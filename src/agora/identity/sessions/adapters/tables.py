@@ -44,4 +44,6 @@ refresh_tokens = Table(
     Index("ix_refresh_tokens_family_id", "family_id"),
     # Every process polls recent revocations to refuse those sessions' access tokens.
     Index("ix_refresh_tokens_revoked_at", "revoked_at"),
+    # The purge of ended sessions.
+    Index("ix_refresh_tokens_expires_at", "expires_at"),
 )
