@@ -32,10 +32,16 @@ class Permission(StrEnum):
     ORDERS_MANAGE = "orders:manage"
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
+    MAIL_MANAGE = "mail:manage"
 
 
 _STAFF = frozenset(
-    {Permission.CATALOG_WRITE, Permission.CATALOG_READ_UNPUBLISHED, Permission.ORDERS_MANAGE}
+    {
+        Permission.CATALOG_WRITE,
+        Permission.CATALOG_READ_UNPUBLISHED,
+        Permission.ORDERS_MANAGE,
+        Permission.MAIL_MANAGE,
+    }
 )
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CUSTOMER: frozenset(),
