@@ -141,6 +141,8 @@ class MailService:
             if final_attempt:
                 log.error("mail_failed", message_id=str(message_id), kind=message.kind)
             raise
+        # The server just took a message: that answers readiness's probe as well.
+        self._probed = (time.monotonic(), None)
         async with self._uow() as uow:
             await uow.mail.record_sent(message_id, provider_id, utcnow())
             await uow.commit()
