@@ -148,6 +148,13 @@ async def test_with_smtp_down_mail_waits_readiness_is_degraded_and_it_goes_out_o
     assert await readiness_of_mail(smtp_client) == (200, "ok", "ok")
 
 
+async def test_an_unreachable_smtp_server_degrades_readiness_before_any_mail_fails(
+    smtp_client: httpx.AsyncClient, smtp_server: SmtpServer
+) -> None:
+    smtp_server.stop()
+    assert await readiness_of_mail(smtp_client) == (200, "degraded", "degraded")
+
+
 async def test_a_message_already_sent_is_not_sent_again_when_its_event_comes_back(
     smtp_client: httpx.AsyncClient, smtp_server: SmtpServer, smtp_container: Container
 ) -> None:
