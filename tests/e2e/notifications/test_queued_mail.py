@@ -2,7 +2,8 @@
 retried on the events backbone, visible to staff when it fails, and re-sent by them.
 
 Mail goes through a real SMTP server (aiosmtpd) that the tests take down and bring
-back; the backbone is driven with ``drain`` (retries are due after a few milliseconds).
+back; the backbone is driven with ``drain`` (a retry is due 0.2 to 0.4 s after a failure,
+long enough that one drain makes one attempt).
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ async def smtp_container(
             smtp_security="none",
             smtp_timeout_seconds=2,
             events_max_attempts=MAX_ATTEMPTS,
-            events_retry_base_seconds=0.02,
-            events_retry_max_seconds=0.05,
+            events_retry_base_seconds=0.4,
+            events_retry_max_seconds=0.4,
         )
     )
     try:
@@ -83,7 +84,7 @@ async def rows_to(container: Container, address: str) -> list[Any]:
 
 
 async def retry_round(container: Container) -> None:
-    await asyncio.sleep(0.08)  # past the backoff of the failed attempt
+    await asyncio.sleep(0.45)  # past the backoff of the failed attempt (0.2 to 0.4 s)
     await container.events.backbone.drain()
 
 
