@@ -110,7 +110,7 @@ async def resend_verification(principal: CurrentPrincipal, accounts: Accounts) -
     responses=error_responses(400, 422),
     summary="Ask for a password reset link",
     description="Always 202 with the same body, whether or not an account uses the "
-    "address: the link is mailed after the response. Only an address that cannot exist "
+    "address: the link is queued for mailing after the response. Only an address that cannot exist "
     "(bad syntax) is 422.",
 )
 async def request_password_reset(
