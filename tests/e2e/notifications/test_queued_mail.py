@@ -230,6 +230,27 @@ async def test_after_the_last_attempt_mail_is_failed_staff_see_it_and_a_resend_d
     assert [e["target_id"] for e in audit.json()["data"]] == [str(row.id)]
 
 
+async def test_two_staff_resending_the_same_message_at_once_send_it_once_more(
+    client: httpx.AsyncClient, container: Container, staff: Account
+) -> None:
+    address = unique_email("twice")
+    async with SqlUnitOfWork(container.engine) as uow:
+        message_id = await container.infrastructure.mail.queue(
+            uow, to=address, subject="Your receipt", text="Thanks!", kind="test.receipt"
+        )
+        await uow.commit()
+    await container.events.backbone.drain()
+
+    path = f"/api/v1/notifications/mail/{message_id}/resend"
+    answers = await asyncio.gather(*(client.post(path, headers=staff.headers) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [202, 409]
+    await container.events.backbone.drain()
+    kept = container.infrastructure.mail.kept_messages() or ()
+    assert [m.message.subject for m in kept if m.message.to == address] == ["Your receipt"] * 2
+    (row,) = await rows_to(container, address)
+    assert (row.status, row.attempts) == ("sent", 2)
+
+
 # -- who may see mail, and bad requests --------------------------------------------------
 
 
