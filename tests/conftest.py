@@ -127,7 +127,19 @@ def app(container: Container) -> object:
 @pytest.fixture
 async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    container: Container = app.state.container  # type: ignore[attr-defined]
+
+    async def deliver_mail_first(request: httpx.Request) -> None:
+        # Mail is sent by the events backbone, which no lifespan runs here: reading the
+        # development mailbox drains it first, as a running instance would have.
+        if request.url.path.startswith("/dev/mailbox"):
+            await container.events.backbone.drain()
+
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"request": [deliver_mail_first]},
+    ) as http:
         yield http
 
 

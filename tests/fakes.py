@@ -38,7 +38,6 @@ from agora.platform.clock import utcnow
 from agora.platform.errors import (
     AlreadyExistsError,
     ConflictError,
-    DependencyUnavailableError,
     NotFoundError,
     OutOfStockError,
     StaleVersionError,
@@ -720,16 +719,24 @@ class FakeAccountAccess:
 
 @dataclass
 class FakeMail:
-    """The ``AccountMail`` port: keeps what it sends, newest first; ``down`` makes it
-    refuse like a mail server that is away."""
+    """The ``AccountMail`` port: keeps what is queued, newest first, with its kind."""
 
     sent: list[EmailMessage] = field(default_factory=list)
-    down: bool = False
+    kinds: list[str] = field(default_factory=list)
 
-    async def send(self, to: str, subject: str, text: str) -> None:
-        if self.down:
-            raise DependencyUnavailableError("The mail server is unavailable.", dependency="mail")
+    async def queue(
+        self,
+        uow: object,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        kind: str,
+        user_id: UUID | None = None,
+    ) -> UUID | None:
         self.sent.insert(0, EmailMessage("Agora <no-reply@agora.example>", to, subject, text))
+        self.kinds.insert(0, kind)
+        return new_id()
 
 
 class CountingHasher:

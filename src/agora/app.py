@@ -28,7 +28,8 @@ from agora.identity.oidc.api import router as oidc_router
 from agora.identity.sessions.api import router as sessions_router
 from agora.identity.sessions.api import sign_in_router
 from agora.identity.tokens.api import well_known as well_known_router
-from agora.notifications.api import router as dev_mailbox_router
+from agora.notifications.api import dev_router as dev_mailbox_router
+from agora.notifications.api import router as notifications_router
 from agora.ordering.api import router as ordering_router
 from agora.payments.api import router as payments_router
 from agora.platform.logging import configure_logging
@@ -50,6 +51,7 @@ API_ROUTERS = (
     audit_router,
     events_router,
     oidc_router,
+    notifications_router,
 )
 
 DESCRIPTION = """

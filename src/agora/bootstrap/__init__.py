@@ -20,6 +20,7 @@ import agora.audit.adapters.tables
 import agora.catalog.adapters.tables
 import agora.identity.adapters.tables
 import agora.identity.oidc.adapters.tables
+import agora.notifications.adapters.tables
 import agora.ordering.adapters.tables
 import agora.payments.adapters.tables
 import agora.platform.db.tables  # noqa: F401
@@ -57,7 +58,8 @@ async def build_container(settings: Settings) -> Container:
     commerce = build_commerce(
         settings, commerce_adapters(settings, engine), audit=audit, accounts=identity.accounts
     )
-    events = build_events(settings, engine, build_consumers(commerce), audit=audit)
+    consumers = build_consumers(settings, infrastructure, identity, commerce)
+    events = build_events(settings, engine, consumers, audit=audit)
     jobs = build_jobs(settings, engine, infrastructure, identity, commerce)
     announce_production_notices(settings, infrastructure.health)
     return Container(

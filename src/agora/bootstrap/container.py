@@ -39,6 +39,7 @@ class Container:
             infra.health,
             infra.audit,
             infra.mail,
+            infra.mail_admin,
             identity.sign_in,
             identity.registration,
             identity.accounts,

@@ -17,8 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora import __version__
 from agora.bootstrap.commerce import Commerce
+from agora.bootstrap.identity import Identity
+from agora.bootstrap.infrastructure import Infrastructure
+from agora.bootstrap.notifications import notification_consumers
 from agora.catalog.events import EVENT_TYPES as CATALOG_EVENTS
 from agora.identity.events import EVENT_TYPES as IDENTITY_EVENTS
+from agora.notifications.events import EVENT_TYPES as NOTIFICATIONS_EVENTS
 from agora.ordering.consumers import refund_due_consumer
 from agora.ordering.events import EVENT_TYPES as ORDERING_EVENTS
 from agora.payments.events import EVENT_TYPES as PAYMENTS_EVENTS
@@ -42,6 +46,7 @@ EVENT_TYPES: tuple[EventType[Any], ...] = (
     *CATALOG_EVENTS,
     *ORDERING_EVENTS,
     *PAYMENTS_EVENTS,
+    *NOTIFICATIONS_EVENTS,
 )
 
 
@@ -58,8 +63,18 @@ class Events:
     operations: EventsOperations
 
 
-def build_consumers(commerce: Commerce) -> Consumers:
-    consumers: list[Consumer] = [refund_due_consumer(commerce.orders)]
+def build_consumers(
+    settings: Settings, infrastructure: Infrastructure, identity: Identity, commerce: Commerce
+) -> Consumers:
+    consumers: list[Consumer] = [
+        refund_due_consumer(commerce.orders),
+        *notification_consumers(
+            infrastructure.mail,
+            identity.accounts,
+            infrastructure.notifications_uow,
+            max_attempts=settings.events_max_attempts,
+        ),
+    ]
     return Consumers(consumers)
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from agora.audit.ports import AuditUnitOfWorkFactory
 from agora.audit.services import AuditService
-from agora.notifications.ports import Mailbox, Mailer
+from agora.notifications.administration import MailAdministration
+from agora.notifications.ports import (
+    Mailbox,
+    Mailer,
+    MailMessagesIn,
+    MailServerProbe,
+    NotificationsUnitOfWorkFactory,
+)
 from agora.notifications.services import MailService
 from agora.platform.health_checks import Check, HealthChecks
 from agora.platform.idempotency_keys import IdempotencyStore
@@ -30,6 +37,11 @@ class InfrastructureAdapters:
     mailer: Mailer
     # The development mailbox when mail goes there (then it is also the ``mailer``).
     mailbox: Mailbox | None
+    # Queued mail: on its own unit of work, or inside another context's.
+    notifications_uow: NotificationsUnitOfWorkFactory
+    mail_messages_in: MailMessagesIn
+    # Whether the SMTP server answers (None: the mailbox, which always does).
+    mail_probe: MailServerProbe | None
     rate_limiter: RateLimiter
     idempotency: IdempotencyStore
     # Readiness probes by name: the database, and Redis and the broker when configured.
@@ -45,15 +57,31 @@ class Infrastructure:
     # records in: hash-chained rows in the application's own database.
     audit: AuditService
     mail: MailService
+    mail_admin: MailAdministration
+    notifications_uow: NotificationsUnitOfWorkFactory
 
 
 def build_infrastructure(settings: Settings, adapters: InfrastructureAdapters) -> Infrastructure:
+    audit = AuditService(adapters.audit_uow)
+    mail = MailService(
+        adapters.mailer,
+        settings.mail_from,
+        uow=adapters.notifications_uow,
+        messages_in=adapters.mail_messages_in,
+        mailbox=adapters.mailbox,
+        probe=adapters.mail_probe,
+    )
+    health = HealthChecks(checks=dict(adapters.probes))
+    # Mail that cannot go out degrades the instance; it still takes orders (the mail waits).
+    health.add("mail", mail.check, optional=True)
     return Infrastructure(
-        health=HealthChecks(checks=dict(adapters.probes)),
+        health=health,
         rate_limiter=adapters.rate_limiter,
         idempotency=adapters.idempotency,
-        audit=AuditService(adapters.audit_uow),
-        mail=MailService(adapters.mailer, settings.mail_from, mailbox=adapters.mailbox),
+        audit=audit,
+        mail=mail,
+        mail_admin=MailAdministration(adapters.notifications_uow, audit),
+        notifications_uow=adapters.notifications_uow,
     )
 
 

@@ -40,7 +40,8 @@ from agora.identity.sessions.ports import LoginThrottle
 from agora.identity.sessions.throttle import ThrottlePolicy
 from agora.notifications.adapters.mailbox import MailboxMailer
 from agora.notifications.adapters.smtp import SmtpMailer
-from agora.notifications.ports import Mailer
+from agora.notifications.adapters.sql import SqlNotificationsUnitOfWork, messages_in
+from agora.notifications.ports import Mailer, MailServerProbe
 from agora.ordering.adapters.sql import SqlOrderingUnitOfWork
 from agora.payments.adapters.sql import SqlPaymentsUnitOfWork
 from agora.payments.adapters.test_cards import TestCardGateway
@@ -74,8 +75,9 @@ def infrastructure_adapters(settings: Settings, engine: AsyncEngine) -> Infrastr
         probes["broker"] = partial(ping_broker, s.broker_url)
     mailer: Mailer
     mailbox: MailboxMailer | None = None
+    probe: MailServerProbe | None = None
     if s.effective_mail_backend == "smtp":
-        mailer = SmtpMailer(
+        mailer = smtp = SmtpMailer(
             host=s.smtp_host,
             port=s.smtp_port,
             security=s.smtp_security,
@@ -83,12 +85,16 @@ def infrastructure_adapters(settings: Settings, engine: AsyncEngine) -> Infrastr
             username=s.smtp_username,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
         )
+        probe = smtp.probe
     else:  # the in-process mailbox, read at /dev/mailbox
         mailer = mailbox = MailboxMailer(capacity=s.mailbox_size)
     return InfrastructureAdapters(
         audit_uow=partial(SqlAuditUnitOfWork, engine),
         mailer=mailer,
         mailbox=mailbox,
+        notifications_uow=partial(SqlNotificationsUnitOfWork, engine),
+        mail_messages_in=messages_in,
+        mail_probe=probe,
         rate_limiter=limiter,
         idempotency=SqlIdempotencyStore(engine, timedelta(hours=s.idempotency_ttl_hours)),
         probes=probes,

@@ -21,7 +21,9 @@ async def live() -> Response:
     "/ready",
     summary="Readiness: every configured dependency answers",
     description=(
-        "`checks` has one entry per configured dependency. `warnings` lists development "
+        "`checks` has one entry per configured dependency, each `ok`, `unavailable` "
+        "(503: not ready) or `degraded` (still ready: mail is not going out, orders still "
+        "are; `status` is then `degraded`). `warnings` lists development "
         "parts this instance runs by explicit choice (for example the test payment "
         "provider in production), each by its `code` (the start-up log says more); empty "
         "normally."
@@ -33,7 +35,7 @@ async def ready(request: Request) -> Response:
     results = await health.run()
     checks = {r.name: r.as_dict() for r in results}
     warnings = health.warnings_out()
-    failing = sorted(r.name for r in results if not r.ok)
+    failing = sorted(r.name for r in results if not r.ok and not r.degraded)
     if failing:
         return envelope.error(
             503,
@@ -42,4 +44,5 @@ async def ready(request: Request) -> Response:
             {"failing": failing, "checks": checks, "warnings": warnings},
             headers={"Retry-After": "5"},
         )
-    return envelope.ok({"status": "ok", "checks": checks, "warnings": warnings})
+    status = "degraded" if any(r.degraded for r in results) else "ok"
+    return envelope.ok({"status": status, "checks": checks, "warnings": warnings})

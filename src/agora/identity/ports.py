@@ -93,8 +93,18 @@ class PasswordHasher(Protocol):
 
 
 class AccountMail(Protocol):
-    """Sends account emails (links to verify an address or reset a password)."""
+    """Queues account emails (links to verify an address or reset a password, notices)."""
 
-    async def send(self, to: str, subject: str, text: str) -> None:
-        """Deliver a plain-text email; ``DependencyUnavailableError`` when mail is down."""
+    async def queue(
+        self,
+        uow: UnitOfWork,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        kind: str,
+        user_id: UUID | None = None,
+    ) -> UUID | None:
+        """Queue a plain-text email in ``uow``: it is sent once the unit commits, and
+        never when it rolls back. Sending (and retrying) happens elsewhere."""
         ...

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     EVENTS_READ = "events:read"
     EVENTS_MANAGE = "events:manage"
+    MAIL_MANAGE = "mail:manage"
 
 
 _STAFF = frozenset(
@@ -42,6 +43,7 @@ _STAFF = frozenset(
         Permission.CATALOG_READ_UNPUBLISHED,
         Permission.ORDERS_MANAGE,
         Permission.EVENTS_READ,
+        Permission.MAIL_MANAGE,
     }
 )
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

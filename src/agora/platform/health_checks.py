@@ -25,12 +25,16 @@ class CheckResult:
     ok: bool
     duration_ms: float
     error: str | None = None
+    # A failing check of a dependency the platform works without (mail): reported as
+    # ``degraded``; the instance stays ready.
+    degraded: bool = False
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else "degraded" if self.degraded else "unavailable"
 
     def as_dict(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "status": "ok" if self.ok else "unavailable",
-            "duration_ms": self.duration_ms,
-        }
+        body: dict[str, Any] = {"status": self.status, "duration_ms": self.duration_ms}
         if self.error:
             body["error"] = self.error
         return body
@@ -42,9 +46,13 @@ class HealthChecks:
     checks: dict[str, Check] = field(default_factory=dict)
     # Ready, but worth an operator's attention (a development part in production): code -> why.
     warnings: dict[str, str] = field(default_factory=dict)
+    # Checks whose failure degrades the instance instead of making it unready.
+    optional: set[str] = field(default_factory=set)
 
-    def add(self, name: str, check: Check) -> None:
+    def add(self, name: str, check: Check, *, optional: bool = False) -> None:
         self.checks[name] = check
+        if optional:
+            self.optional.add(name)
 
     def warn(self, code: str, message: str) -> None:
         self.warnings[code] = message
@@ -59,12 +67,13 @@ class HealthChecks:
 
     async def _one(self, name: str, check: Check) -> CheckResult:
         started = time.perf_counter()
+        optional = name in self.optional
         try:
             await asyncio.wait_for(check(), self.timeout_seconds)
         except TimeoutError:
-            return CheckResult(name, False, _ms(started), "timed out")
+            return CheckResult(name, False, _ms(started), "timed out", optional)
         except Exception as exc:  # any failure means "not ready"; the type is the message
-            return CheckResult(name, False, _ms(started), type(exc).__name__)
+            return CheckResult(name, False, _ms(started), type(exc).__name__, optional)
         return CheckResult(name, True, _ms(started))
 
 

@@ -146,6 +146,7 @@ async def test_the_answer_is_sent_before_the_account_is_looked_up(
     resets.gate.set()
     await asyncio.wait_for(asyncio.gather(*calls), timeout=10)
     assert sorted(resets.finished) == sorted([known, unknown])
+    await container.events.backbone.drain()  # queued mail goes out through the backbone
     kept = container.infrastructure.mail.kept_messages() or ()
     reset_mail = {
         email: [

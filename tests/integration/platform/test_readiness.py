@@ -62,6 +62,7 @@ async def test_ready_when_real_redis_and_broker_answer(migrated: str) -> None:
             "database": "ok",
             "redis": "ok",
             "broker": "ok",
+            "mail": "ok",
         }
 
 

@@ -1,5 +1,5 @@
 """Account self-service rules, built by the composition root on in-memory storage: token
-lifetimes, single use, sessions, the audit trail, and what happens when mail is down.
+lifetimes, single use, sessions, the audit trail, and the mail each step queues.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from agora.identity.accounts.services import AccountService
 from agora.identity.domain import User
 from agora.identity.sessions.domain import RefreshToken
 from agora.platform.access import Principal, Role
-from agora.platform.errors import DependencyUnavailableError
 from agora.platform.ids import new_id
 from tests.fakes import CountingHasher, FakeMail, IdentityStore, identity_adapters, unit_settings
 from tests.fakes import RecordingAuditTrail as RecordingAudit
@@ -177,15 +176,6 @@ async def test_resending_makes_earlier_links_useless(world: World) -> None:
         await world.service.resend_verification(principal)
 
 
-async def test_a_mail_outage_at_sign_up_is_logged_and_a_resend_reports_it(world: World) -> None:
-    world.mail.down = True
-    principal = Principal.for_user(world.user.id, Role.CUSTOMER, new_id())
-
-    await world.service.start_verification(world.user.id)  # does not raise
-    with pytest.raises(DependencyUnavailableError):
-        await world.service.resend_verification(principal)
-
-
 async def test_a_reset_token_does_not_verify_an_email(world: World) -> None:
     await world.service.request_password_reset(world.user.email)
     with pytest.raises(InvalidEmailTokenError):
@@ -243,17 +233,17 @@ async def test_a_reset_request_for_an_unknown_address_sends_nothing_but_is_audit
     assert world.audit.actions() == [("auth.password_reset_requested", "failure")]
 
 
-async def test_a_reset_request_during_a_mail_outage_is_recorded_and_can_be_repeated(
+async def test_a_repeated_reset_request_leaves_only_the_latest_link_working(
     world: World,
 ) -> None:
-    world.mail.down = True
-    await world.service.request_password_reset(world.user.email)  # logged, not raised
-    assert world.audit.actions() == [("auth.password_reset_requested", "success")]
-    assert world.mail.sent == []
-
-    # Once mail is back, asking again delivers a link that resets the password.
-    world.mail.down = False
     await world.service.request_password_reset(world.user.email)
+    first = world.last_token(world.user.email)
+    await world.service.request_password_reset(world.user.email)
+    assert world.audit.actions() == [("auth.password_reset_requested", "success")] * 2
+    assert world.mail.kinds == ["identity.password-reset"] * 2
+
+    with pytest.raises(InvalidEmailTokenError):
+        await world.service.reset_password(first, NEW_PASSWORD)
     await world.service.reset_password(world.last_token(world.user.email), NEW_PASSWORD)
     assert await world.hasher.verify(world.store.users[world.user.id].password_hash, NEW_PASSWORD)
 

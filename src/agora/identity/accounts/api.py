@@ -36,12 +36,10 @@ account = account_security_router()
     responses=error_responses(400, 409, 422),
     summary="Create a customer account",
 )
-async def register(
-    body: RegisterIn, registration: Registration, accounts: Accounts, background: BackgroundTasks
-) -> Response:
-    """A link to verify the address is mailed after the response."""
+async def register(body: RegisterIn, registration: Registration, accounts: Accounts) -> Response:
+    """A link to verify the address is queued for mailing (retried while mail is down)."""
     user = await registration.register(body.email, body.password, body.name)
-    background.add_task(accounts.start_verification, user.id)
+    await accounts.start_verification(user.id)
     return envelope.ok(UserOut.of(user), status_code=201)
 
 
@@ -94,10 +92,11 @@ async def verify_email(body: EmailTokenIn, accounts: Accounts) -> Response:
     "/verify-email/resend",
     status_code=202,
     response_model=Envelope[AcceptedOut],
-    responses=error_responses(401, 409, 503),
+    responses=error_responses(401, 409),
     summary="Mail a new verification link to the signed-in user",
     description="Earlier unused links stop working. 409 `EMAIL_ALREADY_VERIFIED` when "
-    "there is nothing to verify; 503 when the mail server is down.",
+    "there is nothing to verify. The link is queued: it goes out when the mail server "
+    "takes it, retried while it is down.",
 )
 async def resend_verification(principal: CurrentPrincipal, accounts: Accounts) -> Response:
     await accounts.resend_verification(principal)
@@ -111,7 +110,7 @@ async def resend_verification(principal: CurrentPrincipal, accounts: Accounts) -
     responses=error_responses(400, 422),
     summary="Ask for a password reset link",
     description="Always 202 with the same body, whether or not an account uses the "
-    "address: the link is mailed after the response. Only an address that cannot exist "
+    "address: the link is queued for mailing after the response. Only an address that cannot exist "
     "(bad syntax) is 422.",
 )
 async def request_password_reset(
@@ -132,11 +131,8 @@ async def request_password_reset(
     "token works once; 422 `INVALID_EMAIL_TOKEN` otherwise. A password the policy "
     "refuses is 422 `VALIDATION_ERROR` and leaves the token usable.",
 )
-async def confirm_password_reset(
-    body: PasswordResetConfirmIn, accounts: Accounts, background: BackgroundTasks
-) -> Response:
-    user = await accounts.reset_password(body.token, body.password)
-    background.add_task(accounts.notify_password_changed, user.id)
+async def confirm_password_reset(body: PasswordResetConfirmIn, accounts: Accounts) -> Response:
+    await accounts.reset_password(body.token, body.password)
     return Response(status_code=204)
 
 
@@ -153,10 +149,8 @@ async def change_password(
     body: PasswordChangeIn,
     principal: CurrentPrincipal,
     accounts: Accounts,
-    background: BackgroundTasks,
 ) -> Response:
-    user = await accounts.change_password(principal, body.current_password, body.new_password)
-    background.add_task(accounts.notify_password_changed, user.id)
+    await accounts.change_password(principal, body.current_password, body.new_password)
     return Response(status_code=204)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Form, Query
+from fastapi import APIRouter, Form, Query
 from starlette.responses import Response
 
 from agora.http.pages import escape, page
@@ -94,15 +94,13 @@ async def reset_password(
     token: FormToken,
     password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH * 4)],
     accounts: Accounts,
-    background: BackgroundTasks,
 ) -> Response:
     try:
-        user = await accounts.reset_password(token, password)
+        await accounts.reset_password(token, password)
     except InvalidEmailTokenError:
         return _invalid_link("Choose a new password")
     except ValidationError as exc:  # the policy refused the password: the token still works
         return _reset_form(token, exc.message, status_code=422)
-    background.add_task(accounts.notify_password_changed, user.id)
     return page(
         "Password changed",
         "<p>Your password was changed and every device was signed out. Sign in again "

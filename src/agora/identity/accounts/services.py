@@ -5,10 +5,12 @@ to one purpose, one user and the address it was mailed to, expiring, and used up
 conditional update (of two concurrent uses exactly one wins). Issuing a new token
 deletes the user's older ones of the same purpose.
 
-Mail is slow and can be down: sign-up and reset requests mail after the response (the
-edge schedules ``start_verification`` and ``request_password_reset``), and a failure is
-logged, never shown; an explicit resend reports it (503). Audit records are written
-after the unit of work commits, never inside it.
+Mail is queued in the unit of work that issues the link or changes the password
+(``AccountMail.queue``), so it goes out once that commits, retried while the mail server
+is down, and never for a change that rolled back; no request waits for the mail server.
+A reset request is still handled after the response (the edge schedules
+``request_password_reset``), so its duration cannot tell whether the account exists.
+Audit records are written after the unit of work commits, never inside it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from agora.identity.accounts.domain import (
     new_email_token,
 )
 from agora.identity.accounts.password_policy import PasswordPolicy
-from agora.identity.accounts.ports import AccountsUnitOfWorkFactory
+from agora.identity.accounts.ports import AccountsUnitOfWork, AccountsUnitOfWorkFactory
 from agora.identity.audit import record_own_action
 from agora.identity.domain import User
 from agora.identity.ports import AccountMail, PasswordHasher
@@ -36,7 +38,7 @@ from agora.identity.sessions.revocation import RevokedSessions
 from agora.platform.access import Principal
 from agora.platform.audit import AuditTrail, NullAuditTrail
 from agora.platform.clock import utcnow
-from agora.platform.errors import AuthenticationError, DependencyUnavailableError
+from agora.platform.errors import AuthenticationError
 from agora.platform.ids import new_id
 from agora.platform.logging import get_logger
 
@@ -71,22 +73,16 @@ class AccountService:
     # -- email verification ----------------------------------------------------------
 
     async def start_verification(self, user_id: UUID) -> None:
-        """After sign-up: mail a verification link; a mail failure is logged, not raised.
+        """After sign-up: queue a verification link.
 
         The account works without it, and the user can ask for another link.
         """
-        try:
-            user = await self._user(user_id)
-            if user is not None and user.is_active and not user.email_verified:
-                await self._mail_verification(user)
-        except DependencyUnavailableError:
-            log.warning("verification_mail_failed", user_id=str(user_id))
+        user = await self._user(user_id)
+        if user is not None and user.is_active and not user.email_verified:
+            await self._mail_verification(user)
 
     async def resend_verification(self, principal: Principal) -> None:
-        """Mail a fresh verification link; earlier unused links stop working.
-
-        ``DependencyUnavailableError`` when mail is down (the caller may retry).
-        """
+        """Queue a fresh verification link; earlier unused links stop working."""
         user = await self._user(principal.user_id)
         if user is None or not user.is_active:
             raise AuthenticationError()
@@ -120,13 +116,18 @@ class AccountService:
         user = await self._user(customer_id)
         return user is not None and user.email_verified
 
+    async def mail_contact(self, user_id: UUID) -> tuple[str, str] | None:
+        """The user's current address and name, for mail other contexts send them."""
+        user = await self._user(user_id)
+        return None if user is None else (user.email, user.name)
+
     # -- password reset --------------------------------------------------------------
 
     async def request_password_reset(self, email: str) -> None:
         """Mail a reset link if ``email`` (already normalised) belongs to an active account.
 
         Runs after the response has been sent, so neither its outcome nor its duration
-        can tell the caller whether the account exists; a mail failure is only logged.
+        can tell the caller whether the account exists.
         """
         async with self.uow(read_only=True) as uow:
             user = await uow.users.get_by_email(email)
@@ -137,17 +138,13 @@ class AccountService:
                 details={"email": email, "reason": "no active account"},
             )
             return
-        async with self.uow() as uow:  # the token's unit joins this one, with its record
-            link = await self._issue(user, EmailTokenPurpose.RESET_PASSWORD, self.reset_ttl)
-            await self.audit.record(
-                "auth.password_reset_requested", target_type="user", target_id=str(user.id)
-            )
-            await uow.commit()
-        try:
-            await self.mail.send(
-                user.email,
-                "Reset your Agora password",
-                f"Hello {user.name},\n\n"
+        async with self.uow() as uow:
+            link = await self._issue(uow, user, EmailTokenPurpose.RESET_PASSWORD, self.reset_ttl)
+            await self.mail.queue(
+                uow,
+                to=user.email,
+                subject="Reset your Agora password",
+                text=f"Hello {user.name},\n\n"
                 "someone, hopefully you, asked to reset the password of your Agora "
                 "account. To choose a new password, open this link:\n\n"
                 f"{self._link('reset-password', link)}\n\n"
@@ -155,9 +152,13 @@ class AccountService:
                 "Resetting the password signs you out on every device.\n\n"
                 "If you did not ask for this, ignore this email: your password stays "
                 "as it is.\n",
+                kind="identity.password-reset",
+                user_id=user.id,
             )
-        except DependencyUnavailableError:
-            log.warning("password_reset_mail_failed", user_id=str(user.id))
+            await self.audit.record(
+                "auth.password_reset_requested", target_type="user", target_id=str(user.id)
+            )
+            await uow.commit()
 
     async def reset_password(self, token: str, new_password: str) -> User:
         """Set a new password with a reset token; every session of the user ends.
@@ -187,6 +188,7 @@ class AccountService:
             await uow.refresh_tokens.revoke_all_for_user(user.id, now)
             # Following the link proved control of the mailbox, which is what verifying is.
             await uow.users.mark_email_verified(user.id, stored.email, now)
+            await self._queue_password_changed(uow, user)
             await record_own_action(self.audit, "auth.password_reset", user)
             await uow.commit()
         await self._sessions_revoked()
@@ -224,28 +226,26 @@ class AccountService:
                 await uow.refresh_tokens.revoke_other_families(user.id, principal.session_id, now)
             # A reset link mailed before the change must not undo it.
             await uow.email_tokens.delete_for_user(user.id, EmailTokenPurpose.RESET_PASSWORD)
+            await self._queue_password_changed(uow, user)
             await record_own_action(self.audit, "auth.password_changed", user)
             await uow.commit()
         await self._sessions_revoked()
         return user
 
-    async def notify_password_changed(self, user_id: UUID) -> None:
-        """Tell the owner their password changed (after a change or a reset), best effort."""
-        user = await self._user(user_id)
-        if user is None:
-            return
-        try:
-            await self.mail.send(
-                user.email,
-                "Your Agora password was changed",
-                f"Hello {user.name},\n\n"
-                "the password of your Agora account was just changed, and every other "
-                "device was signed out.\n\n"
-                "If this was you, there is nothing to do. If it was not, reset your "
-                "password right away and contact us.\n",
-            )
-        except DependencyUnavailableError:
-            log.warning("password_changed_mail_failed", user_id=str(user.id))
+    async def _queue_password_changed(self, uow: AccountsUnitOfWork, user: User) -> None:
+        """Tell the owner their password changed (after a change or a reset)."""
+        await self.mail.queue(
+            uow,
+            to=user.email,
+            subject="Your Agora password was changed",
+            text=f"Hello {user.name},\n\n"
+            "the password of your Agora account was just changed, and every other "
+            "device was signed out.\n\n"
+            "If this was you, there is nothing to do. If it was not, reset your "
+            "password right away and contact us.\n",
+            kind="identity.password-changed",
+            user_id=user.id,
+        )
 
     # -- internals -------------------------------------------------------------------
 
@@ -254,35 +254,42 @@ class AccountService:
             return await uow.users.get(user_id)
 
     async def _mail_verification(self, user: User) -> None:
-        token = await self._issue(user, EmailTokenPurpose.VERIFY_EMAIL, self.verification_ttl)
-        await self.mail.send(
-            user.email,
-            "Confirm your email address",
-            f"Hello {user.name},\n\n"
-            "please confirm that this is your email address by opening this link:\n\n"
-            f"{self._link('verify-email', token)}\n\n"
-            f"The link works once and expires in {_duration(self.verification_ttl)}.\n\n"
-            "If you did not create an Agora account, ignore this email.\n",
-        )
-
-    async def _issue(self, user: User, purpose: EmailTokenPurpose, ttl: timedelta) -> str:
-        """Store a new token for ``user`` (dropping their older ones); return the token."""
-        token, token_hash = new_email_token()
-        now = self.clock()
         async with self.uow() as uow:
-            await uow.email_tokens.delete_for_user(user.id, purpose)
-            await uow.email_tokens.add(
-                EmailToken(
-                    id=new_id(),
-                    user_id=user.id,
-                    purpose=purpose,
-                    email=user.email,
-                    token_hash=token_hash,
-                    created_at=now,
-                    expires_at=now + ttl,
-                )
+            token = await self._issue(
+                uow, user, EmailTokenPurpose.VERIFY_EMAIL, self.verification_ttl
+            )
+            await self.mail.queue(
+                uow,
+                to=user.email,
+                subject="Confirm your email address",
+                text=f"Hello {user.name},\n\n"
+                "please confirm that this is your email address by opening this link:\n\n"
+                f"{self._link('verify-email', token)}\n\n"
+                f"The link works once and expires in {_duration(self.verification_ttl)}.\n\n"
+                "If you did not create an Agora account, ignore this email.\n",
+                kind="identity.verify-email",
+                user_id=user.id,
             )
             await uow.commit()
+
+    async def _issue(
+        self, uow: AccountsUnitOfWork, user: User, purpose: EmailTokenPurpose, ttl: timedelta
+    ) -> str:
+        """Store a new token for ``user`` in ``uow`` (dropping their older ones); return it."""
+        token, token_hash = new_email_token()
+        now = self.clock()
+        await uow.email_tokens.delete_for_user(user.id, purpose)
+        await uow.email_tokens.add(
+            EmailToken(
+                id=new_id(),
+                user_id=user.id,
+                purpose=purpose,
+                email=user.email,
+                token_hash=token_hash,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+        )
         return token
 
     def _link(self, page: str, token: str) -> str:

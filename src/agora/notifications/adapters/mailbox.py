@@ -22,10 +22,11 @@ class MailboxMailer:
     def __init__(self, capacity: int = 100) -> None:
         self._messages: deque[DeliveredMessage] = deque(maxlen=capacity)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage) -> str:
         delivered = DeliveredMessage(id=new_id(), message=message, sent_at=utcnow())
         self._messages.appendleft(delivered)
         log.info("mail_kept_in_mailbox", id=str(delivered.id), see="/dev/mailbox")
+        return f"<{delivered.id}@mailbox.invalid>"
 
     def recent(self) -> Sequence[DeliveredMessage]:
         return tuple(self._messages)

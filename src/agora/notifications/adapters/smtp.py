@@ -6,6 +6,8 @@ a pool and never holds a stale connection to a relay that restarted.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.message
 import email.utils
 from typing import Literal
@@ -39,10 +41,11 @@ class SmtpMailer:
         self._username = username
         self._password = password
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: EmailMessage) -> str:
+        mime = _mime(message)
         try:
             await aiosmtplib.send(
-                _mime(message),
+                mime,
                 hostname=self._host,
                 port=self._port,
                 username=self._username,
@@ -64,6 +67,22 @@ class SmtpMailer:
             raise DependencyUnavailableError(
                 "The mail server is unavailable; the email was not sent.", dependency="mail"
             ) from exc
+        return str(mime["Message-ID"])
+
+    async def probe(self) -> None:
+        """Readiness: the server accepts a TCP connection within two seconds (no SMTP
+        session: the check runs often and must not fill the relay's log)."""
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(self._host, self._port), timeout=min(2.0, self._timeout)
+            )
+        except (OSError, TimeoutError) as exc:
+            raise DependencyUnavailableError(
+                "The mail server is unreachable.", dependency="mail"
+            ) from exc
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
 
 
 def _mime(message: EmailMessage) -> email.message.EmailMessage:
@@ -75,4 +94,6 @@ def _mime(message: EmailMessage) -> email.message.EmailMessage:
     sender_domain = email.utils.parseaddr(message.sender)[1].rpartition("@")[2] or None
     mime["Message-ID"] = email.utils.make_msgid(domain=sender_domain)
     mime.set_content(message.text)
+    if message.html is not None:
+        mime.add_alternative(message.html, subtype="html")
     return mime
