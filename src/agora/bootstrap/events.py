@@ -20,6 +20,7 @@ from agora.identity.events import EVENT_TYPES as IDENTITY_EVENTS
 from agora.ordering.consumers import refund_due_consumer
 from agora.ordering.events import EVENT_TYPES as ORDERING_EVENTS
 from agora.payments.events import EVENT_TYPES as PAYMENTS_EVENTS
+from agora.platform.broker import RabbitPublisher, RabbitSubscriber, Topology
 from agora.platform.db.dead_letters import SqlDeadLetters
 from agora.platform.db.inbox import SqlInbox
 from agora.platform.db.listener import INBOX_CHANNEL, OUTBOX_CHANNEL, PgNotifications
@@ -51,6 +52,8 @@ class Events:
     consumers: Consumers
     admin: SqlDeadLetters
     backbone: EventBackbone
+    # With a broker: what feeds the inboxes from the consumers' queues.
+    subscriber: RabbitSubscriber | None = None
 
 
 def build_consumers(commerce: Commerce) -> Consumers:
@@ -66,7 +69,10 @@ def build_events(
     publisher: Publisher | None = None,
     services: tuple[tuple[str, Callable[[], Coroutine[Any, Any, None]]], ...] = (),
 ) -> Events:
-    """``publisher`` None: embedded delivery into this database's inboxes."""
+    """With ``settings.broker_url`` the relay publishes to RabbitMQ (through
+    ``publisher`` when given, a test's wrapper for instance) and a subscriber feeds
+    the inboxes from the consumers' queues; without it, embedded delivery into this
+    database's inboxes."""
     catalogue = event_catalogue()
     unknown = {e for c in consumers for e in c.events if e not in catalogue}
     if unknown:
@@ -83,6 +89,10 @@ def build_events(
         )
         for consumer in consumers
     ]
+    topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
+    if settings.broker_url and publisher is None:
+        queues = {consumer.name: consumer.events for consumer in consumers}
+        publisher = RabbitPublisher(settings.broker_url, topology, queues)
     outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
     backbone_ref: list[EventBackbone] = []
 
@@ -98,6 +108,22 @@ def build_events(
         on_published=wake_all if publisher is None else lambda: None,
     )
     extra = list(services)
+    closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    subscriber: RabbitSubscriber | None = None
+    if publisher is not None:
+        closers.append(publisher.close)
+    if settings.broker_url:
+        subscriber = RabbitSubscriber(
+            settings.broker_url,
+            topology,
+            list(consumers),
+            inbox,
+            catalogue,
+            on_received=lambda name: _wake(backbone_ref, name),
+            prefetch=settings.broker_prefetch,
+        )
+        extra.append(("broker-subscriber", subscriber.run))
+        closers.append(subscriber.close)
     if not settings.is_sqlite:
         listener = PgNotifications(
             settings.database_url,
@@ -107,10 +133,9 @@ def build_events(
             },
         )
         extra.append(("listener", listener.run))
-    closers = (publisher.close,) if publisher is not None else ()
     backbone = EventBackbone(relay, runners, extra, closers)
     backbone_ref.append(backbone)
-    return Events(catalogue, consumers, SqlDeadLetters(engine), backbone)
+    return Events(catalogue, consumers, SqlDeadLetters(engine), backbone, subscriber)
 
 
 def _wake(backbones: list[EventBackbone], consumer: str) -> None:

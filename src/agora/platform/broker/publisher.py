@@ -1,0 +1,105 @@
+"""The relay's publisher: events to the topic exchange, returned only once confirmed.
+
+A batch is published as a whole and its confirms awaited together (one round trip per
+batch, not per message). Any failure (a nack, the connection lost, no confirm within
+the timeout) raises: the relay rolls its claim back, backs off and publishes the batch
+again, so a broker that went away costs delivery time and nothing else. A message
+confirmed before the failure is published twice; the consumers' inboxes absorb the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+
+from agora.platform.broker.topology import Topology, envelope
+from agora.platform.errors import DependencyUnavailableError
+from agora.platform.events.model import EventMessage
+from agora.platform.logging import get_logger
+
+log = get_logger("agora.events.broker")
+
+
+class BrokerUnavailableError(DependencyUnavailableError):
+    """RabbitMQ cannot be reached, or did not confirm what was published."""
+
+
+class RabbitPublisher:
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        queues: Mapping[str, frozenset[str]] | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        confirm_timeout: float = 15.0,
+        reconnect_seconds: float = 1.0,
+    ) -> None:
+        self._url = url
+        self._topology = topology
+        # Consumer name -> event names: their queues are declared before the first
+        # publish, so an event published before a subscriber ever connected waits in
+        # its queue instead of being dropped as unroutable.
+        self._queues = dict(queues or {})
+        self._connect_timeout = connect_timeout
+        self._confirm_timeout = confirm_timeout
+        self._reconnect_seconds = reconnect_seconds
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ready_exchange(self) -> AbstractExchange:
+        async with self._lock:
+            if self._exchange is None or self._channel is None:
+                # The first connection fails fast; once made, it reconnects by itself
+                # and restores the channel and the exchange declaration.
+                self._connection = await aio_pika.connect_robust(
+                    self._url,
+                    timeout=self._connect_timeout,
+                    reconnect_interval=self._reconnect_seconds,
+                    client_properties={"connection_name": "agora relay"},
+                )
+                self._channel = await self._connection.channel(publisher_confirms=True)
+                self._exchange = await self._topology.declare_exchange(self._channel)
+                await self._topology.declare_dead_queue(self._channel)
+                for consumer, events in sorted(self._queues.items()):
+                    await self._topology.declare_consumer_queue(
+                        self._channel, self._exchange, consumer, set(events)
+                    )
+                log.info("broker_publisher_connected", exchange=self._topology.exchange)
+            channel, exchange = self._channel, self._exchange
+        # Reconnecting after a loss: wait (bounded) for the channel to be restored.
+        await asyncio.wait_for(channel.ready(), self._connect_timeout)
+        return exchange
+
+    async def publish(self, messages: Sequence[EventMessage]) -> None:
+        if not messages:
+            return
+        try:
+            exchange = await self._ready_exchange()
+            confirms = [
+                exchange.publish(envelope(m), routing_key=m.name, mandatory=False) for m in messages
+            ]
+            await asyncio.wait_for(asyncio.gather(*confirms), self._confirm_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if self._connection is None or self._channel is None:
+                await self._forget()
+            raise BrokerUnavailableError(
+                f"RabbitMQ did not confirm {len(messages)} events: {type(exc).__name__} {exc}"
+            ) from exc
+
+    async def _forget(self) -> None:
+        connection, self._connection = self._connection, None
+        self._channel = self._exchange = None
+        if connection is not None:
+            await connection.close()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._forget()
