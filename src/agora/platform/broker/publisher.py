@@ -22,6 +22,9 @@ from agora.platform.logging import get_logger
 
 log = get_logger("agora.events.broker")
 
+# How long a publish waits for a reconnected channel's declarations to be restored.
+_RESTORE_SECONDS = 1.0
+
 
 class BrokerUnavailableError(DependencyUnavailableError):
     """RabbitMQ cannot be reached, or did not confirm what was published."""
@@ -71,9 +74,12 @@ class RabbitPublisher:
                         self._channel, self._exchange, consumer, set(events)
                     )
                 log.info("broker_publisher_connected", exchange=self._topology.exchange)
-            channel, exchange = self._channel, self._exchange
-        # Reconnecting after a loss: wait (bounded) for the channel to be restored.
-        await asyncio.wait_for(channel.ready(), self._connect_timeout)
+            connection, channel, exchange = self._connection, self._channel, self._exchange
+        # Lost and reconnecting: fail now rather than wait, because the relay calls this
+        # inside its claim's transaction (on SQLite, the database's write lock).
+        if connection is None or not connection.connected.is_set():
+            raise BrokerUnavailableError("the connection to RabbitMQ is being re-established")
+        await asyncio.wait_for(channel.ready(), _RESTORE_SECONDS)
         return exchange
 
     async def publish(self, messages: Sequence[EventMessage]) -> None:
@@ -86,6 +92,8 @@ class RabbitPublisher:
             ]
             await asyncio.wait_for(asyncio.gather(*confirms), self._confirm_timeout)
         except asyncio.CancelledError:
+            raise
+        except BrokerUnavailableError:
             raise
         except Exception as exc:
             if self._connection is None or self._channel is None:

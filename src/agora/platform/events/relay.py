@@ -60,7 +60,9 @@ class OutboxRelay:
                 if failures == 1:
                     self.failing_since = asyncio.get_running_loop().time()
                 log.warning("relay_failed", attempt=failures, error=describe_error(exc))
-                await self.wakeup.wait(self._reconnect.delay(failures))
+                # New commits do not bring the broker back: sleep the backoff out rather
+                # than retry (and log) once per order while it is away.
+                await asyncio.sleep(self._reconnect.delay(failures))
                 continue
             if failures:
                 log.info("relay_recovered", after_attempts=failures)
