@@ -90,9 +90,10 @@ def build_events(
         for consumer in consumers
     ]
     topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
+    rabbit: RabbitPublisher | None = None
     if settings.broker_url and publisher is None:
         queues = {consumer.name: consumer.events for consumer in consumers}
-        publisher = RabbitPublisher(settings.broker_url, topology, queues)
+        rabbit = publisher = RabbitPublisher(settings.broker_url, topology, queues)
     outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
     backbone_ref: list[EventBackbone] = []
 
@@ -124,6 +125,8 @@ def build_events(
         )
         extra.append(("broker-subscriber", subscriber.run))
         closers.append(subscriber.close)
+    if rabbit is not None:  # declares the queues before anything is published
+        extra.append(("broker-publisher", rabbit.connect))
     if not settings.is_sqlite:
         listener = PgNotifications(
             settings.database_url,

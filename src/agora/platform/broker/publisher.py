@@ -10,6 +10,7 @@ confirmed before the failure is published twice; the consumers' inboxes absorb t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 
 import aio_pika
@@ -18,6 +19,7 @@ from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobust
 from agora.platform.broker.topology import Topology, envelope
 from agora.platform.errors import DependencyUnavailableError
 from agora.platform.events.model import EventMessage
+from agora.platform.events.retry import describe_error
 from agora.platform.logging import get_logger
 
 log = get_logger("agora.events.broker")
@@ -58,29 +60,52 @@ class RabbitPublisher:
     async def _ready_exchange(self) -> AbstractExchange:
         async with self._lock:
             if self._exchange is None or self._channel is None:
-                # The first connection fails fast; once made, it reconnects by itself
-                # and restores the channel and the exchange declaration.
-                self._connection = await aio_pika.connect_robust(
-                    self._url,
-                    timeout=self._connect_timeout,
-                    reconnect_interval=self._reconnect_seconds,
-                    client_properties={"connection_name": "agora relay"},
-                )
-                self._channel = await self._connection.channel(publisher_confirms=True)
-                self._exchange = await self._topology.declare_exchange(self._channel)
-                await self._topology.declare_dead_queue(self._channel)
-                for consumer, events in sorted(self._queues.items()):
-                    await self._topology.declare_consumer_queue(
-                        self._channel, self._exchange, consumer, set(events)
-                    )
-                log.info("broker_publisher_connected", exchange=self._topology.exchange)
+                try:
+                    await self._open()
+                except BaseException:
+                    await self._forget()
+                    raise
             connection, channel, exchange = self._connection, self._channel, self._exchange
         # Lost and reconnecting: fail now rather than wait, because the relay calls this
         # inside its claim's transaction (on SQLite, the database's write lock).
-        if connection is None or not connection.connected.is_set():
+        if connection is None or channel is None or exchange is None:
+            raise BrokerUnavailableError("not connected to RabbitMQ")
+        if not connection.connected.is_set():
             raise BrokerUnavailableError("the connection to RabbitMQ is being re-established")
         await asyncio.wait_for(channel.ready(), _RESTORE_SECONDS)
         return exchange
+
+    async def _open(self) -> None:
+        # The first connection fails fast; once made, it reconnects by itself and
+        # restores the channel and the declarations.
+        self._connection = await aio_pika.connect_robust(
+            self._url,
+            timeout=self._connect_timeout,
+            reconnect_interval=self._reconnect_seconds,
+            client_properties={"connection_name": "agora relay"},
+        )
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        exchange = await self._topology.declare_exchange(self._channel)
+        await self._topology.declare_dead_queue(self._channel)
+        for consumer, events in sorted(self._queues.items()):
+            await self._topology.declare_consumer_queue(
+                self._channel, exchange, consumer, set(events)
+            )
+        self._exchange = exchange
+        log.info("broker_publisher_connected", exchange=self._topology.exchange)
+
+    async def connect(self, retry_seconds: float = 2.0) -> None:
+        """Connect and declare the topology now (a worker's start-up) instead of at the
+        first publish, retrying until the broker answers; returns once connected."""
+        while True:
+            try:
+                await self._ready_exchange()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("broker_publisher_connect_failed", error=describe_error(exc))
+                await asyncio.sleep(retry_seconds)
 
     async def publish(self, messages: Sequence[EventMessage]) -> None:
         if not messages:
@@ -96,8 +121,6 @@ class RabbitPublisher:
         except BrokerUnavailableError:
             raise
         except Exception as exc:
-            if self._connection is None or self._channel is None:
-                await self._forget()
             raise BrokerUnavailableError(
                 f"RabbitMQ did not confirm {len(messages)} events: {type(exc).__name__} {exc}"
             ) from exc
@@ -106,7 +129,8 @@ class RabbitPublisher:
         connection, self._connection = self._connection, None
         self._channel = self._exchange = None
         if connection is not None:
-            await connection.close()
+            with contextlib.suppress(Exception):
+                await connection.close()
 
     async def close(self) -> None:
         async with self._lock:
