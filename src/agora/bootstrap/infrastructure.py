@@ -34,6 +34,8 @@ class InfrastructureAdapters:
     idempotency: IdempotencyStore
     # Readiness probes by name: the database, and Redis and the broker when configured.
     probes: Mapping[str, Check]
+    # Probes whose failure degrades a feature but not serving (see ``HealthChecks``).
+    degrading: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Infrastructure:
 
 def build_infrastructure(settings: Settings, adapters: InfrastructureAdapters) -> Infrastructure:
     return Infrastructure(
-        health=HealthChecks(checks=dict(adapters.probes)),
+        health=HealthChecks(checks=dict(adapters.probes), degrading=adapters.degrading),
         rate_limiter=adapters.rate_limiter,
         idempotency=adapters.idempotency,
         audit=AuditService(adapters.audit_uow),

@@ -24,7 +24,9 @@ async def live() -> Response:
         "`checks` has one entry per configured dependency. `warnings` lists development "
         "parts this instance runs by explicit choice (for example the test payment "
         "provider in production), each by its `code` (the start-up log says more); empty "
-        "normally."
+        "normally. `degraded` names dependencies that are down without making the instance "
+        "unready (the broker: events wait in the outbox and are delivered when it is back); "
+        "`status` is then `degraded`."
     ),
     responses={503: {"description": "A dependency is unavailable; the body names it."}},
 )
@@ -33,7 +35,8 @@ async def ready(request: Request) -> Response:
     results = await health.run()
     checks = {r.name: r.as_dict() for r in results}
     warnings = health.warnings_out()
-    failing = sorted(r.name for r in results if not r.ok)
+    failing = sorted(r.name for r in results if health.blocks_readiness(r))
+    degraded = sorted(r.name for r in results if not r.ok and r.name not in failing)
     if failing:
         return envelope.error(
             503,
@@ -42,4 +45,6 @@ async def ready(request: Request) -> Response:
             {"failing": failing, "checks": checks, "warnings": warnings},
             headers={"Retry-After": "5"},
         )
-    return envelope.ok({"status": "ok", "checks": checks, "warnings": warnings})
+    status = "degraded" if degraded else "ok"
+    body = {"status": status, "checks": checks, "warnings": warnings, "degraded": degraded}
+    return envelope.ok(body)

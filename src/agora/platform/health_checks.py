@@ -40,11 +40,18 @@ class CheckResult:
 class HealthChecks:
     timeout_seconds: float = 3.0
     checks: dict[str, Check] = field(default_factory=dict)
+    # Checks whose failure degrades one feature but leaves the instance able to serve:
+    # reported, and the answer says "degraded", but readiness stays 200 so a load
+    # balancer keeps the instance (the broker: events wait in the outbox meanwhile).
+    degrading: frozenset[str] = frozenset()
     # Ready, but worth an operator's attention (a development part in production): code -> why.
     warnings: dict[str, str] = field(default_factory=dict)
 
     def add(self, name: str, check: Check) -> None:
         self.checks[name] = check
+
+    def blocks_readiness(self, result: CheckResult) -> bool:
+        return not result.ok and result.name not in self.degrading
 
     def warn(self, code: str, message: str) -> None:
         self.warnings[code] = message
