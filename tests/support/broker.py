@@ -113,7 +113,7 @@ async def effects_table(container: Container) -> AsyncIterator[str]:
             text(
                 f"CREATE TABLE IF NOT EXISTS {EFFECTS_TABLE} ("
                 " consumer VARCHAR(100) NOT NULL, event_id VARCHAR(36) NOT NULL,"
-                " aggregate_id VARCHAR(36) NOT NULL)"
+                " aggregate_id VARCHAR(36) NOT NULL, seq INTEGER NOT NULL)"
             )
         )
     yield EFFECTS_TABLE
@@ -140,10 +140,15 @@ class Effects:
         async with SqlUnitOfWork(self.engine) as uow:  # joins the inbox's transaction
             await uow.connection.execute(
                 text(
-                    "INSERT INTO test_broker_effects (consumer, event_id, aggregate_id)"
-                    " VALUES (:c, :e, :a)"
+                    "INSERT INTO test_broker_effects (consumer, event_id, aggregate_id, seq)"
+                    " VALUES (:c, :e, :a, :s)"
                 ),
-                {"c": self.name, "e": str(event.id), "a": str(event.aggregate_id)},
+                {
+                    "c": self.name,
+                    "e": str(event.id),
+                    "a": str(event.aggregate_id),
+                    "s": self.calls,
+                },
             )
             await uow.commit()
         if self.fail(event):
@@ -158,7 +163,10 @@ class Effects:
     async def rows(self) -> list[tuple[UUID, UUID]]:
         async with self.engine.connect() as conn:
             result = await conn.execute(
-                text("SELECT event_id, aggregate_id FROM test_broker_effects WHERE consumer = :c"),
+                text(
+                    "SELECT event_id, aggregate_id FROM test_broker_effects"
+                    " WHERE consumer = :c ORDER BY seq"
+                ),
                 {"c": self.name},
             )
             return [(UUID(row[0]), UUID(row[1])) for row in result.all()]

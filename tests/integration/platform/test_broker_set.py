@@ -19,6 +19,7 @@ from agora.platform.broker import RabbitPublisher, Topology
 from agora.platform.db.transaction import SqlUnitOfWork
 from agora.platform.events import DomainEvent, EventMessage
 from agora.platform.events.consumers import Consumers
+from agora.platform.settings import Settings
 from tests.conftest import make_test_settings
 from tests.support.broker import BrokerNames, Effects, broker_port
 from tests.support.tcp_proxy import TcpProxy, tcp_proxy
@@ -114,6 +115,67 @@ async def test_every_committed_event_is_handled_exactly_once_through_cuts_kills_
     assert dying.kills >= 2
     assert proxy.connections_made > 4  # both sides reconnected after each cut
     assert probe.calls > len(committed)  # the failed first attempts were retried
+
+
+async def test_each_aggregate_is_handled_in_commit_order_by_two_workers_on_one_queue(
+    container: Container, broker_names: BrokerNames, effects_table: str
+) -> None:
+    """Two relays publish, two subscribers share the queue (one active at a time), two
+    runners share the inbox and handlers fail now and then: each aggregate's events are
+    still handled in the order they committed. (Order across a subscriber failover is
+    not promised: RabbitMQ may redeliver the returned messages out of order; see ADR
+    0029.)"""
+    await container.events.backbone.drain()
+    probe = Effects(container.engine, frozenset({EVENT}))
+    probe.fail = lambda event: event.attempt == 1 and event.id.int % 4 == 0
+    broker_names.queue(probe.name)
+    aggregates = [uuid4() for _ in range(4)]
+    committed: dict[UUID, list[UUID]] = {a: [] for a in aggregates}
+
+    async def commits(aggregate: UUID) -> None:
+        for _ in range(15):  # one transaction each, in sequence: commit order is known
+            event = registered(aggregate)
+            async with SqlUnitOfWork(container.engine) as uow:
+                uow.record(event)
+                await uow.commit()
+            committed[aggregate].append(event.id)
+            await asyncio.sleep(0.05)
+
+    port = broker_port(broker_names.url)
+    # The second worker's network is slow: with two subscribers taking turns on one
+    # queue, its deliveries would reach the inbox after later ones the first took.
+    async with tcp_proxy(port) as fast, tcp_proxy(port, delay=0.05) as slow:
+        consumers = Consumers([probe.consumer()])
+        workers = [
+            build_events(_order_settings(container, broker_names, via), container.engine, consumers)
+            for via in (fast, slow)
+        ]
+        for worker in workers:
+            await worker.backbone.start()
+        try:
+            await _subscribed(*workers)
+            await asyncio.gather(*(commits(a) for a in aggregates))
+            expected = {e for ids in committed.values() for e in ids}
+            await _until_handled(probe, expected, seconds=25)
+        finally:
+            for worker in workers:
+                await worker.backbone.stop()
+
+    handled: dict[UUID, list[UUID]] = {a: [] for a in aggregates}
+    for event, aggregate in await probe.rows():
+        handled[aggregate].append(event)
+    assert handled == committed
+
+
+def _order_settings(container: Container, names: BrokerNames, proxy: TcpProxy) -> Settings:
+    return make_test_settings(
+        container.settings.database_url,
+        **names.settings(proxy.url_for(names.url)),
+        events_poll_seconds=0.2,
+        events_retry_base_seconds=0.05,
+        events_retry_max_seconds=0.2,
+        events_relay_batch=5,
+    )
 
 
 async def _chaos(proxy: TcpProxy) -> None:

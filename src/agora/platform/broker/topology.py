@@ -49,6 +49,10 @@ class Topology:
             durable=True,
             arguments={
                 "x-queue-type": "quorum",
+                # One subscriber at a time takes from the queue (the others stand by),
+                # so events reach the inbox in the order they were published and the
+                # inbox's "oldest pending per aggregate" keeps each aggregate in order.
+                "x-single-active-consumer": True,
                 "x-delivery-limit": DELIVERY_LIMIT,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": self.dead_queue,
