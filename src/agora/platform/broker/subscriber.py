@@ -151,13 +151,18 @@ class RabbitSubscriber:
         deliveries: list[AbstractIncomingMessage] = []
         for delivery in batch:
             try:
-                messages.append(self._parse(delivery))
-                deliveries.append(delivery)
+                message = self._parse(delivery)
             except (MalformedMessageError, EventSchemaError) as exc:
                 await self._bury(channel, consumer, delivery, str(exc))
+                continue
+            deliveries.append(delivery)
+            if consumer.wants(message.name):
+                messages.append(message)
+            else:  # a binding left from an earlier subscription: not this consumer's
+                log.info("broker_message_ignored", consumer=consumer.name, name=message.name)
         if messages:
             await self._keep(consumer, messages)
-        for delivery in deliveries:
+        for delivery in deliveries:  # only now: the inbox has them
             await _ack(delivery)
         if messages:
             self._on_received(consumer.name)
