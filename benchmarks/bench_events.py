@@ -384,7 +384,10 @@ def render(results: dict[str, Any]) -> str:
         f"Measured {results['finished_at']} on {results['machine']} (commit "
         f"`{results['commit']}`), one process, by `make bench-events`; raw figures in "
         "`benchmarks/results/events-latest.json`. Goal: relay >= 2,000 events/s and "
-        "commit -> consumer p95 < 200 ms.",
+        "commit -> consumer p95 < 200 ms. `rabbitmq` rows: the relay publishes each batch "
+        "to RabbitMQ and awaits its publisher confirms before marking it; consumer "
+        "events/s is subscriber -> inbox -> handler; latency is commit -> relay -> "
+        "broker -> subscriber -> inbox -> handler.",
         "",
         "| database | delivery | relay events/s | consumer events/s | checkout orders/s "
         "(processes) | commit -> consumer p50 / p95 / p99 ms |",

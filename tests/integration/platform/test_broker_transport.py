@@ -166,6 +166,22 @@ async def test_a_malformed_message_goes_to_the_dead_queue_and_blocks_nothing(
             exchange = await Topology(broker_names.exchange).declare_exchange(channel)
             for body in (b"not json at all", b'{"id": "nope"}', unknown_body):
                 await exchange.publish(aio_pika.Message(body), routing_key=EVENT)
+            # A declared event this consumer does not subscribe to (a binding left from an
+            # earlier subscription): acknowledged and ignored, neither handled nor dead.
+            product = uuid4()
+            stock = {
+                "product_id": str(product),
+                "sku": "SKU-1",
+                "version": 1,
+                "is_published": True,
+                "stock": 3,
+                "delta": 1,
+                "reason": "recount",
+            }
+            other = EventMessage(
+                uuid4(), "catalog.StockAdjusted", 1, product, 2, good.occurred_at, stock
+            )
+            await exchange.publish(aio_pika.Message(other.to_bytes()), routing_key=EVENT)
             await commit(container, good)
             await eventually(lambda: _has(probe, [good.id]))
             await eventually(lambda: _count(broker_names, broker_names.dead_queue, 3))
@@ -180,6 +196,7 @@ async def test_a_malformed_message_goes_to_the_dead_queue_and_blocks_nothing(
             assert message.headers["x-agora-consumer"] == probe.name
             reasons.append(str(message.headers["x-agora-reason"]))
             await message.ack()
+        assert await broker_names.message_count(broker_names.dead_queue) == 0, "three, no more"
         assert any("not an event message" in r for r in reasons)
         assert any("identity.NoSuchEvent" in r for r in reasons)
     finally:
