@@ -89,13 +89,19 @@ def build_events(
         )
         for consumer in consumers
     ]
+    # The backbone, once built: what the callbacks below wake.
+    backbone_ref: list[EventBackbone] = []
     topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
     rabbit: RabbitPublisher | None = None
     if settings.broker_url and publisher is None:
         queues = {consumer.name: consumer.events for consumer in consumers}
-        rabbit = publisher = RabbitPublisher(settings.broker_url, topology, queues)
+        rabbit = publisher = RabbitPublisher(
+            settings.broker_url,
+            topology,
+            queues,
+            on_reconnected=lambda: _relay_recovered(backbone_ref),
+        )
     outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
-    backbone_ref: list[EventBackbone] = []
 
     def wake_all() -> None:
         for backbone in backbone_ref:
@@ -139,6 +145,12 @@ def build_events(
     backbone = EventBackbone(relay, runners, extra, closers)
     backbone_ref.append(backbone)
     return Events(catalogue, consumers, SqlDeadLetters(engine), backbone, subscriber)
+
+
+def _relay_recovered(backbones: list[EventBackbone]) -> None:
+    for backbone in backbones:
+        if backbone.relay is not None:
+            backbone.relay.recovered.set()
 
 
 def _wake(backbones: list[EventBackbone], consumer: str) -> None:

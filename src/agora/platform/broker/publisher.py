@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
@@ -42,7 +43,10 @@ class RabbitPublisher:
         connect_timeout: float = 5.0,
         confirm_timeout: float = 15.0,
         reconnect_seconds: float = 1.0,
+        on_reconnected: Callable[[], None] = lambda: None,
     ) -> None:
+        """``on_reconnected`` runs once a lost connection is back with its channel and
+        declarations restored (the relay ends its backoff early)."""
         self._url = url
         self._topology = topology
         # Consumer name -> event names: their queues are declared before the first
@@ -52,6 +56,7 @@ class RabbitPublisher:
         self._connect_timeout = connect_timeout
         self._confirm_timeout = confirm_timeout
         self._reconnect_seconds = reconnect_seconds
+        self._on_reconnected = on_reconnected
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
         self._exchange: AbstractExchange | None = None
@@ -84,6 +89,7 @@ class RabbitPublisher:
             reconnect_interval=self._reconnect_seconds,
             client_properties={"connection_name": "agora relay"},
         )
+        self._connection.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._connection.channel(publisher_confirms=True)
         exchange = await self._topology.declare_exchange(self._channel)
         await self._topology.declare_dead_queue(self._channel)
@@ -93,6 +99,10 @@ class RabbitPublisher:
             )
         self._exchange = exchange
         log.info("broker_publisher_connected", exchange=self._topology.exchange)
+
+    def _reconnected(self, *_args: Any) -> None:
+        log.info("broker_publisher_reconnected", exchange=self._topology.exchange)
+        self._on_reconnected()
 
     async def connect(self, retry_seconds: float = 2.0) -> None:
         """Connect and declare the topology now (a worker's start-up) instead of at the
