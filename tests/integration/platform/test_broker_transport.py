@@ -261,6 +261,22 @@ async def test_orders_commit_while_the_broker_is_down_and_delivery_resumes_after
             await ops.close()
 
 
+async def test_a_worker_started_while_the_broker_is_down_delivers_once_it_is_up(
+    container: Container, broker_names: BrokerNames, probe: Effects
+) -> None:
+    async with tcp_proxy(broker_port(broker_names.url)) as proxy:
+        await proxy.cut()
+        events = broker_events(container, broker_names, probe, proxy.url_for(broker_names.url))
+        async with running(events):
+            event = registered(uuid4())
+            await commit(container, event)  # the shop commits as usual
+            await asyncio.sleep(4.0)
+            assert await probe.event_ids() == []
+            await proxy.restore()
+            await eventually(lambda: _has(probe, [event.id]), 8)
+        assert await probe.event_ids() == [event.id]
+
+
 # -- helpers --------------------------------------------------------------------------
 
 

@@ -106,16 +106,24 @@ class RabbitPublisher:
 
     async def connect(self, retry_seconds: float = 2.0) -> None:
         """Connect and declare the topology now (a worker's start-up) instead of at the
-        first publish, retrying until the broker answers; returns once connected."""
+        first publish, retrying until the broker answers; returns once connected (and,
+        if the broker was down at start-up, tells the relay it is back)."""
+        failures = 0
         while True:
             try:
                 await self._ready_exchange()
-                return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("broker_publisher_connect_failed", error=describe_error(exc))
+                failures += 1
+                log.warning(
+                    "broker_publisher_connect_failed", attempt=failures, error=describe_error(exc)
+                )
                 await asyncio.sleep(retry_seconds)
+                continue
+            if failures:
+                self._on_reconnected()
+            return
 
     async def publish(self, messages: Sequence[EventMessage]) -> None:
         if not messages:

@@ -58,7 +58,7 @@ class RabbitSubscriber:
         self._catalogue = catalogue
         self._on_received = on_received
         self._prefetch = prefetch
-        self._reconnect = reconnect or RetryPolicy(base_seconds=0.5, max_seconds=15.0)
+        self._reconnect = reconnect or RetryPolicy(base_seconds=0.5, max_seconds=5.0)
         self._connection: AbstractRobustConnection | None = None
         # Set once every consumer's queue is declared, bound and consumed.
         self.connected = asyncio.Event()
