@@ -27,6 +27,7 @@ from agora.ordering.consumers import refund_due_consumer
 from agora.ordering.events import EVENT_TYPES as ORDERING_EVENTS
 from agora.payments.events import EVENT_TYPES as PAYMENTS_EVENTS
 from agora.platform.audit import AuditTrail, NullAuditTrail
+from agora.platform.broker import RabbitPublisher, RabbitSubscriber, Topology
 from agora.platform.db.dead_letters import SqlDeadLetters
 from agora.platform.db.inbox import SqlInbox
 from agora.platform.db.listener import INBOX_CHANNEL, OUTBOX_CHANNEL, PgNotifications
@@ -61,6 +62,8 @@ class Events:
     admin: SqlDeadLetters
     backbone: EventBackbone
     operations: EventsOperations
+    # With a broker: what feeds the inboxes from the consumers' queues.
+    subscriber: RabbitSubscriber | None = None
 
 
 def build_consumers(
@@ -87,9 +90,11 @@ def build_events(
     services: tuple[tuple[str, Callable[[], Coroutine[Any, Any, None]]], ...] = (),
     audit: AuditTrail | None = None,
 ) -> Events:
-    """``publisher`` None: embedded delivery into this database's inboxes. ``audit``
-    records replays and purges (the container passes its trail; a backbone built only
-    to run consumers needs none)."""
+    """With ``settings.broker_url`` the relay publishes to RabbitMQ (through
+    ``publisher`` when given, a test's wrapper for instance) and a subscriber feeds
+    the inboxes from the consumers' queues; without it, embedded delivery into this
+    database's inboxes. ``audit`` records replays and purges (the container passes its
+    trail; a backbone built only to run consumers needs none)."""
     catalogue = event_catalogue()
     unknown = {e for c in consumers for e in c.events if e not in catalogue}
     if unknown:
@@ -106,8 +111,19 @@ def build_events(
         )
         for consumer in consumers
     ]
-    outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
+    # The backbone, once built: what the callbacks below wake.
     backbone_ref: list[EventBackbone] = []
+    topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
+    rabbit: RabbitPublisher | None = None
+    if settings.broker_url and publisher is None:
+        queues = {consumer.name: consumer.events for consumer in consumers}
+        rabbit = publisher = RabbitPublisher(
+            settings.broker_url,
+            topology,
+            queues,
+            on_reconnected=lambda: _relay_recovered(backbone_ref),
+        )
+    outbox = SqlOutbox(engine, publisher=publisher, subscriptions=consumers.subscriptions())
 
     def wake_all() -> None:
         for backbone in backbone_ref:
@@ -121,6 +137,24 @@ def build_events(
         on_published=wake_all if publisher is None else lambda: None,
     )
     extra = list(services)
+    closers: list[Callable[[], Coroutine[Any, Any, None]]] = []
+    subscriber: RabbitSubscriber | None = None
+    if publisher is not None:
+        closers.append(publisher.close)
+    if settings.broker_url:
+        subscriber = RabbitSubscriber(
+            settings.broker_url,
+            topology,
+            list(consumers),
+            inbox,
+            catalogue,
+            on_received=lambda name: _wake(backbone_ref, name),
+            prefetch=settings.broker_prefetch,
+        )
+        extra.append(("broker-subscriber", subscriber.run))
+        closers.append(subscriber.close)
+    if rabbit is not None:  # declares the queues before anything is published
+        extra.append(("broker-publisher", rabbit.connect))
     if not settings.is_sqlite:
         listener = PgNotifications(
             settings.database_url,
@@ -130,7 +164,6 @@ def build_events(
             },
         )
         extra.append(("listener", listener.run))
-    closers = (publisher.close,) if publisher is not None else ()
     backbone = EventBackbone(relay, runners, extra, closers)
     backbone_ref.append(backbone)
     admin = SqlDeadLetters(engine)
@@ -143,7 +176,13 @@ def build_events(
         exchange=settings.broker_exchange,
         version=__version__,
     )
-    return Events(catalogue, consumers, admin, backbone, operations)
+    return Events(catalogue, consumers, admin, backbone, operations, subscriber)
+
+
+def _relay_recovered(backbones: list[EventBackbone]) -> None:
+    for backbone in backbones:
+        if backbone.relay is not None:
+            backbone.relay.recovered.set()
 
 
 def _wake(backbones: list[EventBackbone], consumer: str) -> None:

@@ -46,6 +46,8 @@ class InfrastructureAdapters:
     idempotency: IdempotencyStore
     # Readiness probes by name: the database, and Redis and the broker when configured.
     probes: Mapping[str, Check]
+    # Probes whose failure degrades a feature but not serving (see ``HealthChecks``).
+    degrading: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def build_infrastructure(settings: Settings, adapters: InfrastructureAdapters) -
         mailbox=adapters.mailbox,
         probe=adapters.mail_probe,
     )
-    health = HealthChecks(checks=dict(adapters.probes))
+    health = HealthChecks(checks=dict(adapters.probes), optional=set(adapters.degrading))
     # Mail that cannot go out degrades the instance; it still takes orders (the mail waits).
     health.add("mail", mail.check, optional=True)
     return Infrastructure(

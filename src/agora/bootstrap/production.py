@@ -98,6 +98,8 @@ def infrastructure_adapters(settings: Settings, engine: AsyncEngine) -> Infrastr
         rate_limiter=limiter,
         idempotency=SqlIdempotencyStore(engine, timedelta(hours=s.idempotency_ttl_hours)),
         probes=probes,
+        # Orders commit with their events in the outbox whether RabbitMQ answers or not.
+        degrading=frozenset({"broker"}),
     )
 
 

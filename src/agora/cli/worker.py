@@ -19,7 +19,11 @@ def worker() -> None:
     (SIGTERM or Ctrl-C finish the event in hand, then exit)."""
     settings = settings_or_exit()
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
-    transport = "RabbitMQ" if settings.broker_url else "this database's inboxes (embedded)"
+    transport = (
+        f"RabbitMQ (exchange {settings.broker_exchange}, queues {settings.broker_queue_prefix}.*)"
+        if settings.broker_url
+        else "this database's inboxes (embedded)"
+    )
     console.print(
         f"[bold]Agora worker[/] ({describe_database(settings.database_url)}), "
         f"delivering through {transport}"

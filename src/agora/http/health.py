@@ -26,7 +26,9 @@ async def live() -> Response:
         "are; `status` is then `degraded`). `warnings` lists development "
         "parts this instance runs by explicit choice (for example the test payment "
         "provider in production), each by its `code` (the start-up log says more); empty "
-        "normally."
+        "normally. `degraded` names dependencies that are down without making the instance "
+        "unready (the broker: events wait in the outbox and are delivered when it is back); "
+        "`status` is then `degraded`."
     ),
     responses={503: {"description": "A dependency is unavailable; the body names it."}},
 )
@@ -35,7 +37,8 @@ async def ready(request: Request) -> Response:
     results = await health.run()
     checks = {r.name: r.as_dict() for r in results}
     warnings = health.warnings_out()
-    failing = sorted(r.name for r in results if not r.ok and not r.degraded)
+    failing = sorted(r.name for r in results if health.blocks_readiness(r))
+    degraded = sorted(r.name for r in results if not r.ok and r.name not in failing)
     if failing:
         return envelope.error(
             503,
@@ -44,5 +47,6 @@ async def ready(request: Request) -> Response:
             {"failing": failing, "checks": checks, "warnings": warnings},
             headers={"Retry-After": "5"},
         )
-    status = "degraded" if any(r.degraded for r in results) else "ok"
-    return envelope.ok({"status": status, "checks": checks, "warnings": warnings})
+    status = "degraded" if degraded else "ok"
+    body = {"status": status, "checks": checks, "warnings": warnings, "degraded": degraded}
+    return envelope.ok(body)

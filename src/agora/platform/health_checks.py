@@ -46,13 +46,18 @@ class HealthChecks:
     checks: dict[str, Check] = field(default_factory=dict)
     # Ready, but worth an operator's attention (a development part in production): code -> why.
     warnings: dict[str, str] = field(default_factory=dict)
-    # Checks whose failure degrades the instance instead of making it unready.
+    # Checks whose failure degrades one feature but leaves the instance able to serve:
+    # reported as "degraded", and readiness stays 200 so a load balancer keeps the
+    # instance (mail waits in its queue, events in the outbox, meanwhile).
     optional: set[str] = field(default_factory=set)
 
     def add(self, name: str, check: Check, *, optional: bool = False) -> None:
         self.checks[name] = check
         if optional:
             self.optional.add(name)
+
+    def blocks_readiness(self, result: CheckResult) -> bool:
+        return not result.ok and not result.degraded
 
     def warn(self, code: str, message: str) -> None:
         self.warnings[code] = message

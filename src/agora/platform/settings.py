@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(2.0, gt=0, le=60)
     events_relay_batch: int = Field(500, ge=1, le=10_000)
     broker_exchange: str = Field("agora.events", min_length=1, max_length=200)
+    # Consumer queues are ``<prefix>.<consumer name>``; malformed messages go to
+    # ``<prefix>.dead``. How many unacknowledged deliveries one consumer holds at most.
+    broker_queue_prefix: str = Field("agora", min_length=1, max_length=100)
+    broker_prefetch: int = Field(200, ge=1, le=10_000)
 
     # -- scheduled jobs (run where the backbone runs, one instance at a time per job) --
     # Off: this process never runs scheduled jobs (``agora jobs run`` still works).

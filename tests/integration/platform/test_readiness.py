@@ -45,11 +45,29 @@ async def test_unreachable_redis_makes_readiness_503_naming_it(migrated: str) ->
         assert (await client.get("/health/live")).status_code == 200
 
 
-async def test_unreachable_broker_makes_readiness_503_naming_it(migrated: str) -> None:
+async def test_unreachable_broker_is_reported_degraded_and_the_instance_stays_ready(
+    migrated: str,
+) -> None:
+    """Orders commit with their events in the outbox whether RabbitMQ answers or not, so
+    a broker outage must not take every web instance out of the load balancer."""
     async with _client_for(migrated, broker_url=DEAD_BROKER) as client:
         response = await client.get("/health/ready")
+        assert response.status_code == 200, response.text
+        data = response.json()["data"]
+        assert data["status"] == "degraded"
+        assert data["degraded"] == ["broker"]
+        assert data["checks"]["broker"]["status"] == "unavailable"
+        assert data["checks"]["database"]["status"] == "ok"
+
+
+async def test_a_down_database_still_fails_readiness_when_the_broker_is_down_too(
+    migrated: str,
+) -> None:
+    dead = "postgresql+asyncpg://agora@127.0.0.1:1/agora"
+    async with _client_for(dead, broker_url=DEAD_BROKER) as client:
+        response = await client.get("/health/ready")
         assert response.status_code == 503
-        assert response.json()["errors"]["details"]["failing"] == ["broker"]
+        assert response.json()["errors"]["details"]["failing"] == ["database"]
 
 
 @pytest.mark.skipif(not REDIS_URL or not BROKER_URL, reason="needs AGORA_TEST_REDIS_URL/BROKER_URL")

@@ -38,6 +38,8 @@ class OutboxRelay:
         self._on_published = on_published
         self._reconnect = reconnect or RetryPolicy(base_seconds=0.5, max_seconds=15.0)
         self.wakeup = Wakeup()
+        # Set when what failed is back (the broker reconnected): ends a backoff early.
+        self.recovered = Wakeup()
         self.failing_since: float | None = None
 
     async def run_once(self) -> RelayOutcome:
@@ -60,7 +62,9 @@ class OutboxRelay:
                 if failures == 1:
                     self.failing_since = asyncio.get_running_loop().time()
                 log.warning("relay_failed", attempt=failures, error=describe_error(exc))
-                await self.wakeup.wait(self._reconnect.delay(failures))
+                # New commits do not bring the broker back: wait out the backoff (or the
+                # broker's return) rather than retry, and log, once per order meanwhile.
+                await self.recovered.wait(self._reconnect.delay(failures))
                 continue
             if failures:
                 log.info("relay_recovered", after_attempts=failures)
