@@ -22,13 +22,12 @@ async def live() -> Response:
     summary="Readiness: every configured dependency answers",
     description=(
         "`checks` has one entry per configured dependency, each `ok`, `unavailable` "
-        "(503: not ready) or `degraded` (still ready: mail is not going out, orders still "
-        "are; `status` is then `degraded`). `warnings` lists development "
-        "parts this instance runs by explicit choice (for example the test payment "
-        "provider in production), each by its `code` (the start-up log says more); empty "
-        "normally. `degraded` names dependencies that are down without making the instance "
-        "unready (the broker: events wait in the outbox and are delivered when it is back); "
-        "`status` is then `degraded`."
+        "(503: not ready) or `degraded`: the broker or the mail server is down, and the "
+        "instance is still ready (orders are taken; their events wait in the outbox and "
+        "their mail in its queue). `degraded` then names them and `status` is "
+        "`degraded`. `warnings` lists development parts this instance runs by explicit "
+        "choice (for example the test payment provider in production), each by its "
+        "`code` (the start-up log says more); empty normally."
     ),
     responses={503: {"description": "A dependency is unavailable; the body names it."}},
 )
