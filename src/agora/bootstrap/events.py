@@ -99,7 +99,9 @@ def build_events(
     unknown = {e for c in consumers for e in c.events if e not in catalogue}
     if unknown:
         raise ValueError(f"consumers subscribe to undeclared events: {sorted(unknown)}")
-    inbox = SqlInbox(engine)
+    # Through a broker, events may reach an inbox out of order: it checks the outbox.
+    guard = {c.name: c.events for c in consumers} if settings.broker_url else None
+    inbox = SqlInbox(engine, guard_order=guard)
     policy = RetryPolicy(
         max_attempts=settings.events_max_attempts,
         base_seconds=settings.events_retry_base_seconds,

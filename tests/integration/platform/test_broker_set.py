@@ -122,9 +122,8 @@ async def test_each_aggregate_is_handled_in_commit_order_by_two_workers_on_one_q
 ) -> None:
     """Two relays publish, two subscribers share the queue (one active at a time), two
     runners share the inbox and handlers fail now and then: each aggregate's events are
-    still handled in the order they committed. (Order across a subscriber failover is
-    not promised: RabbitMQ may redeliver the returned messages out of order; see ADR
-    0029.)"""
+    still handled in the order they committed, also when a failover lets RabbitMQ hand
+    returned messages over late (the inbox's ordering guard, ADR 0029)."""
     await container.events.backbone.drain()
     probe = Effects(container.engine, frozenset({EVENT}))
     probe.fail = lambda event: event.attempt == 1 and event.id.int % 4 == 0

@@ -8,11 +8,11 @@ handled in the same commit as the handler's own writes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.platform.clock import utcnow
 from agora.platform.db.schema import plain_uuid
 from agora.platform.db.tables import event_inbox as i
+from agora.platform.db.tables import outbox_events as o
 from agora.platform.db.transaction import joined_transaction
 from agora.platform.events import EventMessage
 from agora.platform.events.ports import HandleInTransaction, InboxItem
@@ -28,6 +29,11 @@ from agora.platform.events.signals import outbox_written
 PENDING, DONE, DEAD, PURGED = "pending", "done", "dead", "purged"
 # How many pages of pending rows one look for due work reads at most.
 _MAX_PAGES = 10
+# With a broker, how long an event published earlier but not yet in a consumer's inbox
+# holds back the later events of its aggregate (a redelivery after a subscriber failover
+# can overtake it). Past this, it is taken as one that will never come (published before
+# the consumer's queue existed).
+REORDER_WINDOW = timedelta(seconds=30)
 
 
 async def insert_inbox_rows(conn: AsyncConnection, rows: Sequence[tuple[str, EventMessage]]) -> int:
@@ -79,8 +85,18 @@ def _key(item: InboxItem) -> Any:
 
 
 class SqlInbox:
-    def __init__(self, engine: AsyncEngine, *, lease_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        lease_seconds: float = 300.0,
+        guard_order: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        """``guard_order`` (consumer -> the events it takes) when events reach the inbox
+        through a broker, which may hand them over out of order: an event is not due
+        while an earlier one of its aggregate is still on its way (see ``REORDER_WINDOW``)."""
         self._engine = engine
+        self._guard_order = dict(guard_order or {})
         # How long a handler that runs outside a transaction may take before another
         # process may assume it died and try the event again.
         self._lease = timedelta(seconds=lease_seconds)
@@ -112,11 +128,47 @@ class SqlInbox:
                     if row.next_attempt_at <= now:
                         picked.append(_item(row))
                         if len(picked) >= limit:
-                            return picked
-                if len(rows) < page:
+                            break
+                if len(picked) >= limit or len(rows) < page:
                     break
                 after = rows[-1].position
+            names = self._guard_order.get(consumer)
+            if names and picked:
+                picked = await self._not_overtaking(conn, consumer, names, picked, now)
         return picked
+
+    async def _not_overtaking(
+        self,
+        conn: AsyncConnection,
+        consumer: str,
+        names: frozenset[str],
+        picked: list[InboxItem],
+        now: datetime,
+    ) -> list[InboxItem]:
+        """Drop the items an earlier event of their aggregate has not reached yet: in the
+        outbox (unpublished, or published within the window), taken by this consumer,
+        and not in its inbox."""
+        missing = (
+            await conn.execute(
+                select(o.c.aggregate_id, func.min(o.c.position))
+                .where(
+                    o.c.aggregate_id.in_({item.message.aggregate_id for item in picked}),
+                    o.c.position < max(item.message.position for item in picked),
+                    o.c.name.in_(names),
+                    o.c.dead_at.is_(None),
+                    or_(o.c.published_at.is_(None), o.c.published_at > now - REORDER_WINDOW),
+                    ~exists().where(i.c.consumer == consumer, i.c.event_id == o.c.id),
+                )
+                .group_by(o.c.aggregate_id)
+            )
+        ).all()
+        earliest = {plain_uuid(aggregate): position for aggregate, position in missing}
+        return [
+            item
+            for item in picked
+            if earliest.get(item.message.aggregate_id, item.message.position)
+            >= item.message.position
+        ]
 
     async def process(self, item: InboxItem, handle: HandleInTransaction) -> bool:
         async with self._engine.connect() as conn:

@@ -55,6 +55,8 @@ outbox_events = Table(
         sqlite_where=text(_UNPUBLISHED),
     ),
     Index("ix_outbox_events_published_at", "published_at"),
+    # The inbox's ordering guard looks up an aggregate's earlier events (ADR 0029).
+    Index("ix_outbox_events_aggregate", "aggregate_id", "position"),
     sqlite_autoincrement=True,
 )
 
