@@ -106,7 +106,9 @@ async def broker_names(broker_url: str) -> AsyncIterator[BrokerNames]:
     await names.drop()
 
 
-@pytest.fixture(scope="session")
+# Per module: dropped before the next module runs, so later tests (the schema
+# comparison of the migrations test) never see it.
+@pytest.fixture(scope="module")
 async def effects_table(container: Container) -> AsyncIterator[str]:
     async with container.engine.begin() as conn:
         await conn.execute(
@@ -118,7 +120,7 @@ async def effects_table(container: Container) -> AsyncIterator[str]:
         )
     yield EFFECTS_TABLE
     async with container.engine.begin() as conn:
-        await conn.execute(text(f"DROP TABLE {EFFECTS_TABLE}"))
+        await conn.execute(text(f"DROP TABLE IF EXISTS {EFFECTS_TABLE}"))
 
 
 class Effects:
