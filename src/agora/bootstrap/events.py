@@ -21,6 +21,7 @@ from agora.bootstrap.identity import Identity
 from agora.bootstrap.infrastructure import Infrastructure
 from agora.bootstrap.notifications import notification_consumers
 from agora.catalog.events import EVENT_TYPES as CATALOG_EVENTS
+from agora.identity.accounts.consumers import password_reset_consumer
 from agora.identity.events import EVENT_TYPES as IDENTITY_EVENTS
 from agora.notifications.events import EVENT_TYPES as NOTIFICATIONS_EVENTS
 from agora.ordering.consumers import refund_due_consumer
@@ -71,6 +72,7 @@ def build_consumers(
 ) -> Consumers:
     consumers: list[Consumer] = [
         refund_due_consumer(commerce.orders),
+        password_reset_consumer(identity.accounts),
         *notification_consumers(
             infrastructure.mail,
             identity.accounts,

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from agora.platform.access import Role
 from agora.platform.errors import AuthenticationError, PermissionDeniedError, ValidationError
 from agora.platform.events import DomainEvent
+from agora.platform.ids import new_id
 
 MAX_NAME_LENGTH = 100
 MAX_EMAIL_LENGTH = 254
@@ -80,6 +81,13 @@ def user_registered(user: User) -> DomainEvent:
         name="identity.UserRegistered",
         aggregate_id=user.id,
         payload={"user_id": str(user.id), "email": user.email, "role": user.role.value},
+    )
+
+
+def password_reset_requested(email: str) -> DomainEvent:
+    """Its own aggregate per request: one request never waits behind another."""
+    return DomainEvent(
+        name="identity.PasswordResetRequested", aggregate_id=new_id(), payload={"email": email}
     )
 
 

@@ -14,6 +14,16 @@ class UserRegistered(EventPayload):
     role: str
 
 
+class PasswordResetRequested(EventPayload):
+    # As typed (normalised): whether an account uses it is decided by the consumer.
+    email: str
+
+
 EVENT_TYPES: tuple[EventType[Any], ...] = (
     EventType("identity.UserRegistered", UserRegistered, "A customer account was created."),
+    EventType(
+        "identity.PasswordResetRequested",
+        PasswordResetRequested,
+        "Someone asked for a password reset link for an address (which may have no account).",
+    ),
 )

@@ -3,7 +3,7 @@ changing the password. Parse, call a service, render; no SQL, no policy."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from agora.http import envelope
@@ -110,14 +110,13 @@ async def resend_verification(principal: CurrentPrincipal, accounts: Accounts) -
     responses=error_responses(400, 422),
     summary="Ask for a password reset link",
     description="Always 202 with the same body, whether or not an account uses the "
-    "address: the link is queued for mailing after the response. Only an address that cannot exist "
+    "address: the request is kept and the link mailed by the events backbone, so neither "
+    "the answer nor its timing depends on the account. Only an address that cannot exist "
     "(bad syntax) is 422.",
 )
-async def request_password_reset(
-    body: PasswordResetRequestIn, accounts: Accounts, background: BackgroundTasks
-) -> Response:
+async def request_password_reset(body: PasswordResetRequestIn, accounts: Accounts) -> Response:
     email = normalise_email(body.email)
-    background.add_task(accounts.request_password_reset, email)
+    await accounts.ask_password_reset(email)
     return envelope.ok(RESET_REQUESTED, status_code=202, headers=envelope.NO_STORE)
 
 

@@ -8,9 +8,11 @@ deletes the user's older ones of the same purpose.
 Mail is queued in the unit of work that issues the link or changes the password
 (``AccountMail.queue``), so it goes out once that commits, retried while the mail server
 is down, and never for a change that rolled back; no request waits for the mail server.
-A reset request is still handled after the response (the edge schedules
-``request_password_reset``), so its duration cannot tell whether the account exists.
-Audit records are written after the unit of work commits, never inside it.
+A reset request only keeps an ``identity.PasswordResetRequested`` event
+(``ask_password_reset``), the same work for any address, so neither the answer nor its
+duration tells whether the account exists; the backbone's ``identity.password-reset``
+consumer then runs ``request_password_reset``. The audit record of a successful change
+is written in its unit of work, before the commit.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from agora.identity.accounts.domain import (
 from agora.identity.accounts.password_policy import PasswordPolicy
 from agora.identity.accounts.ports import AccountsUnitOfWork, AccountsUnitOfWorkFactory
 from agora.identity.audit import record_own_action
-from agora.identity.domain import User
+from agora.identity.domain import User, password_reset_requested
 from agora.identity.ports import AccountMail, PasswordHasher
 from agora.identity.sessions.revocation import RevokedSessions
 from agora.platform.access import Principal
@@ -123,11 +125,20 @@ class AccountService:
 
     # -- password reset --------------------------------------------------------------
 
+    async def ask_password_reset(self, email: str) -> None:
+        """Take a reset request for ``email`` (already normalised): one outbox event,
+        the same work whether or not an account uses the address, so neither the answer
+        nor its timing tells the caller. The ``identity.password-reset`` consumer runs
+        ``request_password_reset`` for it, retried until it goes through."""
+        async with self.uow() as uow:
+            uow.record(password_reset_requested(email))
+            await uow.commit()
+
     async def request_password_reset(self, email: str) -> None:
         """Mail a reset link if ``email`` (already normalised) belongs to an active account.
 
-        Runs after the response has been sent, so neither its outcome nor its duration
-        can tell the caller whether the account exists.
+        Run by the backbone for each request ``ask_password_reset`` took, never on the
+        request's path.
         """
         async with self.uow(read_only=True) as uow:
             user = await uow.users.get_by_email(email)
