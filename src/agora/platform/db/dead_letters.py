@@ -21,6 +21,7 @@ from agora.platform.db.inbox import DEAD, DONE, PENDING, PURGED
 from agora.platform.db.schema import plain_uuid
 from agora.platform.db.tables import event_inbox as i
 from agora.platform.db.tables import outbox_events as o
+from agora.platform.db.writers import write_transaction
 from agora.platform.events.ports import BackboneStatus, ConsumerLag, DeadLetter
 from agora.platform.events.signals import outbox_written
 
@@ -166,7 +167,7 @@ class SqlDeadLetters:
         failed_before: datetime | None = None,
     ) -> int:
         count = 0
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             if consumer in (None, RELAY):
                 query = update(o).where(o.c.dead_at.is_not(None))
                 if event_id is not None:

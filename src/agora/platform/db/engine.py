@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from agora.platform.db.writers import queue_writers
 from agora.platform.settings import Settings
 
 READ_ONLY = "agora_read_only"
@@ -59,6 +60,7 @@ def _sqlite_engine(settings: Settings) -> AsyncEngine:
         connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000},
     )
     busy_timeout = settings.sqlite_busy_timeout_ms
+    queue_writers(engine, busy_timeout / 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

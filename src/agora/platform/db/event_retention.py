@@ -20,6 +20,7 @@ from agora.platform.clock import utcnow
 from agora.platform.db.inbox import DONE
 from agora.platform.db.tables import event_inbox as i
 from agora.platform.db.tables import outbox_events as o
+from agora.platform.db.writers import write_transaction
 
 
 class SqlEventRetention:
@@ -37,7 +38,7 @@ class SqlEventRetention:
                 .order_by(o.c.position)
                 .limit(self._batch_size)
             )
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 removed = (await conn.execute(delete(o).where(o.c.position.in_(batch)))).rowcount
             outbox += removed
             if removed < self._batch_size:
@@ -48,7 +49,7 @@ class SqlEventRetention:
                 .where(and_(i.c.status == DONE, i.c.handled_at < before))
                 .limit(self._batch_size)
             )
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 statement = delete(i).where(tuple_(i.c.consumer, i.c.event_id).in_(handled))
                 removed = (await conn.execute(statement)).rowcount
             inbox += removed

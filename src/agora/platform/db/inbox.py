@@ -18,10 +18,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agora.platform.clock import utcnow
+from agora.platform.db.engine import READ_ONLY
 from agora.platform.db.schema import plain_uuid
 from agora.platform.db.tables import event_inbox as i
 from agora.platform.db.tables import outbox_events as o
 from agora.platform.db.transaction import joined_transaction
+from agora.platform.db.writers import one_writer, write_transaction
 from agora.platform.events import EventMessage
 from agora.platform.events.ports import HandleInTransaction, InboxItem
 from agora.platform.events.signals import outbox_written
@@ -96,13 +98,15 @@ class SqlInbox:
         through a broker, which may hand them over out of order: an event is not due
         while an earlier one of its aggregate is still on its way (see ``REORDER_WINDOW``)."""
         self._engine = engine
+        # Reads take no write lock on SQLite (a deferred BEGIN).
+        self._reader = engine.execution_options(**{READ_ONLY: True})
         self._guard_order = dict(guard_order or {})
         # How long a handler that runs outside a transaction may take before another
         # process may assume it died and try the event again.
         self._lease = timedelta(seconds=lease_seconds)
 
     async def receive(self, consumer: str, messages: Sequence[EventMessage]) -> int:
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             return await insert_inbox_rows(conn, [(consumer, m) for m in messages])
 
     async def due(self, consumer: str, limit: int) -> list[InboxItem]:
@@ -115,7 +119,7 @@ class SqlInbox:
         seen: set[Any] = set()
         after: int | None = None
         page = max(4 * limit, 200)
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             for _ in range(_MAX_PAGES):
                 query = select(i).where(i.c.consumer == consumer, i.c.status == PENDING)
                 if after is not None:
@@ -171,7 +175,7 @@ class SqlInbox:
         ]
 
     async def process(self, item: InboxItem, handle: HandleInTransaction) -> bool:
-        async with self._engine.connect() as conn:
+        async with one_writer(self._engine), self._engine.connect() as conn:
             await conn.begin()
             claim = select(i.c.attempts).where(
                 _key(item), i.c.status == PENDING, i.c.next_attempt_at <= utcnow()
@@ -201,7 +205,7 @@ class SqlInbox:
         on the row, run the handler with no transaction open, then mark it handled. A
         process that dies mid-way leaves the event to be tried again once the lease ends."""
         now = utcnow()
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             taken = await conn.execute(
                 update(i)
                 .where(_key(item), i.c.status == PENDING, i.c.next_attempt_at <= now)
@@ -210,7 +214,7 @@ class SqlInbox:
             if taken.rowcount != 1:
                 return False
         await handle(item.message, item.attempts + 1)
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(
                 update(i)
                 .where(_key(item), i.c.status == PENDING)
@@ -221,7 +225,7 @@ class SqlInbox:
         return True
 
     async def retry_later(self, item: InboxItem, error: str, at: datetime) -> None:
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(
                 update(i)
                 .where(_key(item), i.c.status == PENDING)
@@ -229,7 +233,7 @@ class SqlInbox:
             )
 
     async def dead_letter(self, item: InboxItem, error: str) -> None:
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(
                 update(i)
                 .where(_key(item), i.c.status == PENDING)
@@ -245,6 +249,6 @@ class SqlInbox:
         query = select(func.min(i.c.next_attempt_at)).where(
             i.c.consumer == consumer, i.c.status == PENDING
         )
-        async with self._engine.connect() as conn:
+        async with self._reader.connect() as conn:
             value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
         return value

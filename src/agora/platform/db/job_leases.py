@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agora.platform.db.rows import record_of
 from agora.platform.db.tables import scheduled_jobs as j
+from agora.platform.db.writers import write_transaction
 from agora.platform.jobs.ports import JobState, Lease
 
 
@@ -35,7 +36,7 @@ class SqlJobLeases:
         rows = [
             {"name": name, "next_run_at": at, "fencing_token": 0} for name, at in first_runs.items()
         ]
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             await conn.execute(insert(j).values(rows).on_conflict_do_nothing())
 
@@ -60,7 +61,7 @@ class SqlJobLeases:
             )
             .returning(j.c.fencing_token)
         )
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             token = (await conn.execute(statement)).scalar_one_or_none()
         return None if token is None else Lease(name, owner, int(token), until)
 
@@ -84,7 +85,7 @@ class SqlJobLeases:
                 next_run_at=next_run_at,
             )
         )
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             return (await conn.execute(statement)).rowcount == 1
 
     async def states(self, names: Sequence[str] | None = None) -> list[JobState]:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from agora.platform.clock import utcnow
 from agora.platform.db.inbox import insert_inbox_rows, message_of
 from agora.platform.db.tables import outbox_events as o
+from agora.platform.db.writers import one_writer
 from agora.platform.events import EventMessage, EventSchemaError
 from agora.platform.events.ports import Publisher, RelayOutcome, Validate
 
@@ -45,7 +46,7 @@ class SqlOutbox:
         self._subscriptions = subscriptions or {}
 
     async def relay(self, limit: int, validate: Validate) -> RelayOutcome:
-        async with self._engine.connect() as conn:
+        async with one_writer(self._engine), self._engine.connect() as conn:
             await conn.begin()
             postgres = conn.dialect.name == "postgresql"
             query = select(*_COLUMNS, o.c.payload).where(*_UNPUBLISHED).order_by(o.c.position)

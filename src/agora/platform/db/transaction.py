@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractAsyncContextManager, contextmanager, suppress
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Self
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from agora.platform.db.engine import READ_ONLY
 from agora.platform.db.tables import outbox_events
+from agora.platform.db.writers import one_writer
 from agora.platform.events import DomainEvent
 from agora.platform.events.signals import outbox_written
 
@@ -88,6 +89,8 @@ class SqlUnitOfWork:
         self._join = join
         self._shared: _Ambient | None = None
         self._token: Token[_Ambient | None] | None = None
+        # SQLite: this process's turn to write (see ``platform.db.writers``).
+        self._writer: AbstractAsyncContextManager[None] | None = None
 
     @property
     def joined(self) -> bool:
@@ -102,7 +105,14 @@ class SqlUnitOfWork:
                 self._savepoint = await ambient.connection.begin_nested()
             self._bind(ambient.connection)
             return self
-        connection = await self._engine.connect()
+        if not self._read_only:
+            self._writer = one_writer(self._engine)
+            await self._writer.__aenter__()
+        try:
+            connection = await self._engine.connect()
+        except BaseException:
+            await self._release_writer()
+            raise
         if self._read_only:
             options: dict[str, Any] = {READ_ONLY: True}
             if connection.dialect.name == "postgresql":
@@ -116,6 +126,7 @@ class SqlUnitOfWork:
             self._bind(connection)
         except BaseException:
             await connection.close()
+            await self._release_writer()
             raise
         if not self._read_only:
             self._shared = _Ambient(connection)
@@ -140,7 +151,15 @@ class SqlUnitOfWork:
             if not self._committed:
                 await self.connection.rollback()
         finally:
-            await self.connection.close()
+            try:
+                await self.connection.close()
+            finally:
+                await self._release_writer()
+
+    async def _release_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.__aexit__(None, None, None)
 
     def _stop_sharing(self) -> None:
         if self._shared is not None:
@@ -185,7 +204,12 @@ class SqlUnitOfWork:
             # Units opened after this commit, still inside the block, get their own.
             self._shared.open = False
             wrote_events = wrote_events or self._shared.wrote_events
-        await self.connection.commit()
+        try:
+            await self.connection.commit()
+        finally:
+            # The transaction is over: the next writer may start (a refusal recorded
+            # after the commit, still inside this block, among them).
+            await self._release_writer()
         self._committed = True
         if wrote_events:
             outbox_written.send()
