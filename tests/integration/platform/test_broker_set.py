@@ -1,8 +1,9 @@
 """A set test of the RabbitMQ transport, in the manner of Jepsen's: many events are
-committed (and some rolled back) while the broker's network is cut and restored, a relay
-dies between the broker's confirm and its mark, two relays and two subscribers run at
-once and the consumer's handler fails now and then. At the end the consumer's effect
-table must hold every committed event exactly once and none of the rolled back ones.
+committed (and some rolled back), and orders placed through checkout, while the broker's
+network is cut and restored, a relay dies between the broker's confirm and its mark, two
+relays and two subscribers run at once and the consumer's handler fails now and then. At
+the end the consumer's effect table must hold every committed event exactly once and
+none of the rolled back ones, and every paid order's event exactly once.
 """
 
 from __future__ import annotations
@@ -13,19 +14,29 @@ from collections import Counter
 from collections.abc import Sequence
 from uuid import UUID, uuid4
 
+import httpx
+import pytest
+from sqlalchemy import select
+
 from agora.bootstrap import Container
 from agora.bootstrap.events import Events, build_events
+from agora.platform.access import Principal, Role
 from agora.platform.broker import RabbitPublisher, Topology
+from agora.platform.db.tables import outbox_events
 from agora.platform.db.transaction import SqlUnitOfWork
+from agora.platform.errors import PaymentDeclinedError
 from agora.platform.events import DomainEvent, EventMessage
 from agora.platform.events.consumers import Consumers
 from agora.platform.settings import Settings
 from tests.conftest import make_test_settings
+from tests.support.accounts import Account
 from tests.support.broker import BrokerNames, Effects, broker_port
+from tests.support.catalog import create_product
 from tests.support.tcp_proxy import TcpProxy, tcp_proxy
 
 EVENT = "identity.UserRegistered"
 EVENTS = 200
+ORDERS = 60
 
 
 class DiesAfterConfirm:
@@ -115,6 +126,89 @@ async def test_every_committed_event_is_handled_exactly_once_through_cuts_kills_
     assert dying.kills >= 2
     assert proxy.connections_made > 4  # both sides reconnected after each cut
     assert probe.calls > len(committed)  # the failed first attempts were retried
+
+
+async def test_every_paid_order_is_consumed_once_while_checkout_runs_through_cuts_and_kills(
+    *,
+    container: Container,
+    client: httpx.AsyncClient,
+    staff: Account,
+    customer: Account,
+    broker_names: BrokerNames,
+    effects_table: str,
+) -> None:
+    """Concurrent checkouts (some declined, so never paid) while the broker's network is
+    cut twice and a relay dies after confirms: each paid order's ``OrderPaid`` is
+    handled once, no declined order's, and checkout never waited for the broker."""
+    await container.events.backbone.drain()
+    product = UUID((await create_product(client, staff.headers, stock=1000))["id"])
+    probe = Effects(container.engine, frozenset({"ordering.OrderPaid"}))
+    probe.fail = lambda event: event.attempt == 1 and event.id.int % 4 == 0
+    broker_names.queue(probe.name)
+    principal = Principal.for_user(customer.id, Role.CUSTOMER)
+    orders = container.commerce.orders
+    placed: dict[UUID, str] = {}
+    declined: list[int] = []
+    rng = random.Random(11)
+
+    async def checkout(n: int) -> None:
+        await asyncio.sleep(rng.random() * 3.0)
+        if n % 7 == 0:  # declined: the order is never paid, so has no OrderPaid
+            with pytest.raises(PaymentDeclinedError):
+                await orders.place_order(principal, "tok_declined", [(product, 1)])
+            declined.append(n)
+            return
+        order = await orders.place_order(principal, "tok_success", [(product, 1)])
+        placed[order.id] = order.status.value
+
+    async with tcp_proxy(broker_port(broker_names.url)) as proxy:
+        via_proxy = proxy.url_for(broker_names.url)
+        settings = make_test_settings(
+            container.settings.database_url,
+            **broker_names.settings(via_proxy),
+            events_poll_seconds=0.2,
+            events_retry_base_seconds=0.05,
+            events_retry_max_seconds=0.2,
+            events_relay_batch=10,
+        )
+        consumers = Consumers([probe.consumer()])
+        topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
+        dying = DiesAfterConfirm(
+            RabbitPublisher(via_proxy, topology, {probe.name: probe.events}), every=3
+        )
+        first = build_events(settings, container.engine, consumers, publisher=dying)
+        second = build_events(settings, container.engine, consumers)
+        await first.backbone.start()
+        await second.backbone.start()
+        try:
+            await _subscribed(first, second)
+            await asyncio.gather(*(checkout(n) for n in range(ORDERS)), _chaos(proxy))
+            paid = {order for order, status in placed.items() if status == "paid"}
+            async with container.engine.connect() as conn:
+                expected = set(
+                    (
+                        await conn.execute(
+                            select(outbox_events.c.id).where(
+                                outbox_events.c.name == "ordering.OrderPaid",
+                                outbox_events.c.aggregate_id.in_(list(placed)),
+                            )
+                        )
+                    ).scalars()
+                )
+            await _until_handled(probe, expected, seconds=25)
+            await asyncio.sleep(0.5)  # any copy still travelling would land by now
+        finally:
+            await first.backbone.stop()
+            await second.backbone.stop()
+
+    assert len(placed) + len(declined) == ORDERS, "checkout never waited for the broker"
+    assert len(paid) == len(placed) > 0
+    assert declined
+    handled = Counter(await probe.aggregate_ids())
+    assert set(handled) == paid, "every paid order, nothing else"
+    assert [order for order, times in handled.items() if times > 1] == [], "each once"
+    assert len(expected) == len(paid)
+    assert dying.kills >= 1
 
 
 async def test_each_aggregate_is_handled_in_commit_order_by_two_workers_on_one_queue(
