@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from uuid import UUID, uuid4
 
 import httpx
@@ -89,33 +90,13 @@ async def test_every_committed_event_is_handled_exactly_once_through_cuts_kills_
             await uow.commit()
         committed.append(event.id)
 
-    async with tcp_proxy(broker_port(broker_names.url)) as proxy:
-        via_proxy = proxy.url_for(broker_names.url)
-        settings = make_test_settings(
-            container.settings.database_url,
-            **broker_names.settings(via_proxy),
-            events_poll_seconds=0.2,
-            events_retry_base_seconds=0.05,
-            events_retry_max_seconds=0.2,
-            events_relay_batch=20,
-        )
-        consumers = Consumers([probe.consumer()])
-        topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
-        dying = DiesAfterConfirm(
-            RabbitPublisher(via_proxy, topology, {probe.name: probe.events}), every=3
-        )
-        first = build_events(settings, container.engine, consumers, publisher=dying)
-        second = build_events(settings, container.engine, consumers)
-        await first.backbone.start()
-        await second.backbone.start()
-        try:
-            await _subscribed(first, second)
-            await asyncio.gather(*(one(n) for n in range(EVENTS)), _chaos(proxy))
-            await _until_handled(probe, set(committed), seconds=25)
-            await asyncio.sleep(0.5)  # any copy still travelling would land by now
-        finally:
-            await first.backbone.stop()
-            await second.backbone.stop()
+    async with _chaotic_backbones(container, broker_names, probe, batch=20) as (
+        proxy,
+        dying,
+    ):
+        await asyncio.gather(*(one(n) for n in range(EVENTS)), _chaos(proxy))
+        await _until_handled(probe, set(committed), seconds=25)
+        await asyncio.sleep(0.5)  # any copy still travelling would land by now
 
     handled = Counter(await probe.event_ids())
     assert len(committed) == EVENTS - EVENTS // 10
@@ -161,45 +142,25 @@ async def test_every_paid_order_is_consumed_once_while_checkout_runs_through_cut
         order = await orders.place_order(principal, "tok_success", [(product, 1)])
         placed[order.id] = order.status.value
 
-    async with tcp_proxy(broker_port(broker_names.url)) as proxy:
-        via_proxy = proxy.url_for(broker_names.url)
-        settings = make_test_settings(
-            container.settings.database_url,
-            **broker_names.settings(via_proxy),
-            events_poll_seconds=0.2,
-            events_retry_base_seconds=0.05,
-            events_retry_max_seconds=0.2,
-            events_relay_batch=10,
-        )
-        consumers = Consumers([probe.consumer()])
-        topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
-        dying = DiesAfterConfirm(
-            RabbitPublisher(via_proxy, topology, {probe.name: probe.events}), every=3
-        )
-        first = build_events(settings, container.engine, consumers, publisher=dying)
-        second = build_events(settings, container.engine, consumers)
-        await first.backbone.start()
-        await second.backbone.start()
-        try:
-            await _subscribed(first, second)
-            await asyncio.gather(*(checkout(n) for n in range(ORDERS)), _chaos(proxy))
-            paid = {order for order, status in placed.items() if status == "paid"}
-            async with container.engine.connect() as conn:
-                expected = set(
-                    (
-                        await conn.execute(
-                            select(outbox_events.c.id).where(
-                                outbox_events.c.name == "ordering.OrderPaid",
-                                outbox_events.c.aggregate_id.in_(list(placed)),
-                            )
+    async with _chaotic_backbones(container, broker_names, probe, batch=10) as (
+        proxy,
+        dying,
+    ):
+        await asyncio.gather(*(checkout(n) for n in range(ORDERS)), _chaos(proxy))
+        paid = {order for order, status in placed.items() if status == "paid"}
+        async with container.engine.connect() as conn:
+            expected = set(
+                (
+                    await conn.execute(
+                        select(outbox_events.c.id).where(
+                            outbox_events.c.name == "ordering.OrderPaid",
+                            outbox_events.c.aggregate_id.in_(list(placed)),
                         )
-                    ).scalars()
-                )
-            await _until_handled(probe, expected, seconds=25)
-            await asyncio.sleep(0.5)  # any copy still travelling would land by now
-        finally:
-            await first.backbone.stop()
-            await second.backbone.stop()
+                    )
+                ).scalars()
+            )
+        await _until_handled(probe, expected, seconds=25)
+        await asyncio.sleep(0.5)  # any copy still travelling would land by now
 
     assert len(placed) + len(declined) == ORDERS, "checkout never waited for the broker"
     assert len(paid) == len(placed) > 0
@@ -269,6 +230,39 @@ def _order_settings(container: Container, names: BrokerNames, proxy: TcpProxy) -
         events_retry_max_seconds=0.2,
         events_relay_batch=5,
     )
+
+
+@asynccontextmanager
+async def _chaotic_backbones(
+    container: Container, broker_names: BrokerNames, probe: Effects, *, batch: int
+) -> AsyncIterator[tuple[TcpProxy, DiesAfterConfirm]]:
+    """Two backbones on the broker through a proxy the test cuts: the first's relay dies
+    after every third confirm, both subscribe the probe's queue; stopped on the way out."""
+    async with tcp_proxy(broker_port(broker_names.url)) as proxy:
+        via_proxy = proxy.url_for(broker_names.url)
+        settings = make_test_settings(
+            container.settings.database_url,
+            **broker_names.settings(via_proxy),
+            events_poll_seconds=0.2,
+            events_retry_base_seconds=0.05,
+            events_retry_max_seconds=0.2,
+            events_relay_batch=batch,
+        )
+        consumers = Consumers([probe.consumer()])
+        topology = Topology(settings.broker_exchange, settings.broker_queue_prefix)
+        dying = DiesAfterConfirm(
+            RabbitPublisher(via_proxy, topology, {probe.name: probe.events}), every=3
+        )
+        first = build_events(settings, container.engine, consumers, publisher=dying)
+        second = build_events(settings, container.engine, consumers)
+        await first.backbone.start()
+        await second.backbone.start()
+        try:
+            await _subscribed(first, second)
+            yield proxy, dying
+        finally:
+            await first.backbone.stop()
+            await second.backbone.stop()
 
 
 async def _chaos(proxy: TcpProxy) -> None:
